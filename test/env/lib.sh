@@ -1,0 +1,95 @@
+# Shared helpers for the test/env scripts (sourced, not run).
+# Every wait here has a deadline; every failure says why and shows a log tail.
+
+die() { echo "${GITFED_SCRIPT:-$(basename "$0")}: error: $*" >&2; exit 1; }
+
+gitfed_cache_dir() { echo "${GITFED_CACHE:-${HOME:-/root}/.cache/gitfed}"; }
+
+gitfed_find_go() {
+  if command -v go >/dev/null 2>&1; then command -v go; return 0; fi
+  if [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; return 0; fi
+  return 1
+}
+
+# Print the last lines of a log file to stderr, with a header.
+log_tail() { # file [lines]
+  local f="$1" n="${2:-30}"
+  if [[ -s "$f" ]]; then
+    echo "---- last $n lines of $f ----" >&2
+    tail -n "$n" "$f" >&2
+    echo "---- end of $f ----" >&2
+  else
+    echo "(log $f is empty or missing)" >&2
+  fi
+}
+
+# True when something listens on 127.0.0.1:port (TCP).
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Print N distinct TCP ports that are free on 127.0.0.1 right now. They are
+# bound and released by the kernel (port 0), so two parallel callers get
+# distinct ports unless the kernel reuses one at once; callers that start a
+# server on a port must still check it came up (start_daemon does).
+free_ports() { # count
+  python3 - "$1" <<'EOF'
+import socket, sys
+n = int(sys.argv[1]); socks = []; ports = []
+for _ in range(n):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s); ports.append(s.getsockname()[1])
+print(" ".join(map(str, ports)))
+EOF
+}
+
+# Poll a command until it succeeds, with a deadline. On timeout, say what
+# never became ready and show the log tail; also fail at once if the watched
+# pid died.
+wait_until() { # what deadline_seconds pid_or_empty logfile -- command...
+  local what="$1" secs="$2" pid="$3" log="$4"; shift 5
+  local end=$(( $(date +%s%N) / 1000000 + secs * 1000 ))
+  while :; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "${GITFED_SCRIPT:-$(basename "$0")}: error: $what exited before becoming ready" >&2
+      log_tail "$log"
+      return 1
+    fi
+    if (( $(date +%s%N) / 1000000 >= end )); then
+      echo "${GITFED_SCRIPT:-$(basename "$0")}: error: $what not ready after ${secs}s" >&2
+      log_tail "$log"
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# Start a long-running program in its own session (so it can be stopped with
+# its children), logging to a file and recording its pid in DIR/pids/NAME.
+start_daemon() { # dir name logfile -- command...
+  local dir="$1" name="$2" log="$3"; shift 4
+  mkdir -p "$dir/pids" "$(dirname "$log")"
+  setsid "$@" </dev/null >>"$log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$dir/pids/$name"
+  echo "$pid"
+}
+
+# Stop the process recorded in DIR/pids/NAME (and its process group): TERM,
+# then KILL after a deadline. Quiet when it is already gone.
+stop_daemon() { # dir name [grace_seconds]
+  local dir="$1" name="$2" grace="${3:-10}" pid i
+  [[ -f "$dir/pids/$name" ]] || return 0
+  pid="$(cat "$dir/pids/$name")"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for (( i = 0; i < grace * 10; i++ )); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$(basename "$0"): $name (pid $pid) ignored TERM for ${grace}s, killing" >&2
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.2
+    fi
+  fi
+  rm -f "$dir/pids/$name"
+}
