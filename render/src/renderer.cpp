@@ -1,0 +1,672 @@
+#include "gitfed/render/renderer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace gitfed::render {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kClusterNames = "gitfed.io/cluster-names";
+constexpr std::string_view kClusterSelector = "gitfed.io/cluster-selector";
+
+// ---------------------------------------------------------------- files
+
+bool hasManifestExtension(std::string_view name) {
+  return name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json");
+}
+
+std::string joinPath(std::string_view dir, std::string_view name) {
+  if (dir.empty()) return std::string(name);
+  std::string out(dir);
+  out += '/';
+  out += name;
+  return out;
+}
+
+std::string normalizeRoot(std::string root) {
+  while (root.starts_with("./")) root.erase(0, 2);
+  if (root == ".") root.clear();
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  return root;
+}
+
+struct FileRef {
+  std::string path;
+  std::uint64_t size = 0;
+};
+
+// Every manifest file under the roots, sorted byte-wise by path. Errors for
+// symlinked manifests and missing roots go to `errors`.
+std::vector<FileRef> collectFiles(const SourceTree& tree, const std::vector<std::string>& roots,
+                                  std::vector<Diagnostic>& errors) {
+  std::vector<FileRef> files;
+  for (const auto& rawRoot : roots) {
+    std::string root = normalizeRoot(rawRoot);
+    if (root.find("..") != std::string::npos && (root == ".." || root.starts_with("../") ||
+                                                  root.find("/../") != std::string::npos || root.ends_with("/.."))) {
+      errors.push_back(Diagnostic{root, 0, "root path may not leave the repository"});
+      continue;
+    }
+    auto st = tree.stat(root);
+    if (!st) {
+      errors.push_back(Diagnostic{root.empty() ? "." : root, 0, "root path: " + st.error().message});
+      continue;
+    }
+    if (st->type == SourceTree::EntryType::File) {
+      files.push_back(FileRef{root, st->size});
+      continue;
+    }
+    if (st->type == SourceTree::EntryType::Symlink) {
+      errors.push_back(Diagnostic{root, 0, "symlinks are not followed"});
+      continue;
+    }
+    if (st->type != SourceTree::EntryType::Directory) {
+      errors.push_back(Diagnostic{root, 0, "root path is not a file or a directory"});
+      continue;
+    }
+    std::vector<std::string> pending{root};  // explicit stack: trees may nest deeply
+    while (!pending.empty()) {
+      std::string dir = std::move(pending.back());
+      pending.pop_back();
+      auto entries = tree.list(dir);
+      if (!entries) {
+        errors.push_back(Diagnostic{dir, 0, entries.error().message});
+        continue;
+      }
+      for (const auto& e : *entries) {
+        if (e.name.empty() || e.name[0] == '.') continue;
+        std::string path = joinPath(dir, e.name);
+        switch (e.type) {
+          case SourceTree::EntryType::Directory:
+            pending.push_back(std::move(path));
+            break;
+          case SourceTree::EntryType::File:
+            if (hasManifestExtension(e.name)) files.push_back(FileRef{std::move(path), e.size});
+            break;
+          case SourceTree::EntryType::Symlink:
+            if (hasManifestExtension(e.name)) errors.push_back(Diagnostic{path, 0, "symlinks are not followed"});
+            break;
+          case SourceTree::EntryType::Other:
+            break;
+        }
+      }
+    }
+  }
+  std::sort(files.begin(), files.end(), [](const FileRef& a, const FileRef& b) { return a.path < b.path; });
+  files.erase(std::unique(files.begin(), files.end(), [](const FileRef& a, const FileRef& b) { return a.path == b.path; }),
+              files.end());
+  std::sort(errors.begin(), errors.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.path < b.path; });
+  return files;
+}
+
+ReadOutcome readFile(const SourceTree& tree, const FileRef& file, const LoadOptions& options) {
+  ReadOutcome out;
+  if (file.size > options.maxFileBytes) {
+    out.errors.push_back(Diagnostic{file.path, 0,
+                                    "file is " + std::to_string(file.size) + " bytes, over the limit of " +
+                                        std::to_string(options.maxFileBytes) + " bytes"});
+    return out;
+  }
+  auto text = tree.read(file.path, options.maxFileBytes);
+  if (!text) {
+    Diagnostic d = text.error();
+    d.path = file.path;
+    out.errors.push_back(std::move(d));
+    return out;
+  }
+  out = file.path.ends_with(".json") ? readJsonDocument(*text, options.limits) : readYamlStream(*text, options.limits);
+  for (auto& e : out.errors) e.path = file.path;
+  return out;
+}
+
+std::vector<ReadOutcome> readFiles(const SourceTree& tree, const std::vector<FileRef>& files,
+                                   const LoadOptions& options) {
+  std::vector<ReadOutcome> outcomes(files.size());
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, files.size()));
+  std::atomic<std::size_t> nextIndex{0};
+  auto work = [&] {
+    for (std::size_t i = nextIndex++; i < files.size(); i = nextIndex++) outcomes[i] = readFile(tree, files[i], options);
+  };
+  if (threads <= 1) {
+    work();
+    return outcomes;
+  }
+  std::vector<std::jthread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
+  pool.clear();  // joins
+  return outcomes;
+}
+
+// ---------------------------------------------------------------- helpers
+
+const json* member(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::string typeName(const json& v) {
+  switch (v.type()) {
+    case json::value_t::object:
+      return "a mapping";
+    case json::value_t::array:
+      return "a list";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::null:
+      return "null";
+    default:
+      return "a number";
+  }
+}
+
+std::string groupOf(std::string_view apiVersion) {
+  auto slash = apiVersion.find('/');
+  return slash == std::string_view::npos ? std::string() : std::string(apiVersion.substr(0, slash));
+}
+
+std::string identityOf(const std::string& kind, const std::string& ns, const std::string& name) {
+  return kind + " " + (ns.empty() ? name : ns + "/" + name);
+}
+
+std::string stringAt(const json& object, std::string_view a, std::string_view b = {}) {
+  const json* v = member(object, a);
+  if (v && !b.empty()) v = member(*v, b);
+  return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+// ---------------------------------------------------------------- loading
+
+class Loader {
+ public:
+  Loader(Repository& repo) : repo_(repo) {}
+
+  void add(json&& doc, const SourceRef& source) {
+    auto error = [&](std::string message) { repo_.errors.push_back(Diagnostic{source.path, source.line, std::move(message)}); };
+    if (!doc.is_object()) return error("document is " + typeName(doc) + ", not a mapping (a Kubernetes object)");
+    const json* apiVersion = member(doc, "apiVersion");
+    const json* kind = member(doc, "kind");
+    if (!apiVersion || !apiVersion->is_string() || apiVersion->get_ref<const std::string&>().empty())
+      return error("document has no apiVersion (a non-empty string)");
+    if (!kind || !kind->is_string() || kind->get_ref<const std::string&>().empty())
+      return error("document has no kind (a non-empty string)");
+    const std::string& av = apiVersion->get_ref<const std::string&>();
+    const std::string& k = kind->get_ref<const std::string&>();
+    if (av == "v1" && k == "List") {
+      const json* items = member(doc, "items");
+      if (items && !items->is_array()) return error("List: items must be a list");
+      if (items)
+        for (auto& item : doc["items"]) add(std::move(item), source);
+      return;
+    }
+    const json* metadata = member(doc, "metadata");
+    if (metadata && !metadata->is_object()) return error(k + ": metadata must be a mapping");
+    const json* name = metadata ? member(*metadata, "name") : nullptr;
+    if (!name || !name->is_string() || name->get_ref<const std::string&>().empty())
+      return error(k + " has no metadata.name (a non-empty string)");
+    const json* ns = member(*metadata, "namespace");
+    if (ns && !ns->is_string()) return error(k + " " + name->get<std::string>() + ": metadata.namespace must be a string");
+    std::string id = identityOf(k, ns ? ns->get<std::string>() : "", name->get<std::string>());
+
+    if (av == "gitfed.io/v1alpha1" && k == "Cluster") return addCluster(doc, source, id);
+    if (av == "core.kubefed.io/v1beta1" && k == "FederatedTypeConfig") return addTypeConfig(doc, source, id);
+    if (av == "scheduling.kubefed.io/v1alpha1" && k == "ReplicaSchedulingPreference") return;
+    SourceDocument sd{std::move(doc), source, std::move(id), {}, false, {}, {}};
+    if (av == "types.kubefed.io/v1beta1") {
+      if (!prepareFederated(sd)) return;
+    } else if (!preparePlain(sd)) {
+      return;
+    }
+    repo_.documents.push_back(std::move(sd));
+  }
+
+  void finish() {
+    // Target types need every FederatedTypeConfig, wherever it is in the repository.
+    std::vector<SourceDocument> kept;
+    kept.reserve(repo_.documents.size());
+    for (auto& d : repo_.documents) {
+      if (d.federated) {
+        const std::string& fedKind = d.value["kind"].get_ref<const std::string&>();
+        auto it = repo_.federatedTypes.find(fedKind);
+        if (it != repo_.federatedTypes.end()) {
+          d.target = it->second;
+        } else if (auto builtin = builtinTargetType(fedKind.substr(std::string_view("Federated").size()))) {
+          d.target = *builtin;
+        } else {
+          repo_.errors.push_back(Diagnostic{d.source.path, d.source.line,
+                                            d.identity + ": unknown federated kind " + fedKind +
+                                                " (no FederatedTypeConfig declares it and it is not built in)"});
+          continue;
+        }
+      }
+      kept.push_back(std::move(d));
+    }
+    repo_.documents = std::move(kept);
+  }
+
+ private:
+  void addCluster(const json& doc, const SourceRef& source, const std::string& id) {
+    ClusterEntry entry;
+    entry.name = doc["metadata"]["name"].get<std::string>();
+    entry.source = source;
+    if (const json* labels = member(doc["metadata"], "labels")) {
+      if (!labels->is_object()) return err(source, id + ": metadata.labels must be a mapping");
+      for (const auto& [key, value] : labels->items()) {
+        if (!value.is_string())
+          return err(source, id + ": label \"" + key + "\" must be a string (quote it), not " + typeName(value));
+        if (!isValidLabelKey(key)) return err(source, id + ": invalid label key \"" + key + "\"");
+        entry.labels[key] = value.get<std::string>();
+      }
+    }
+    if (const ClusterEntry* other = repo_.findCluster(entry.name))
+      return err(source, id + ": the registry already has a cluster of this name (" + other->source.path + ":" +
+                             std::to_string(other->source.line) + ")");
+    repo_.clusters.push_back(std::move(entry));
+  }
+
+  void addTypeConfig(const json& doc, const SourceRef& source, const std::string& id) {
+    const json* spec = member(doc, "spec");
+    std::string fedKind = spec ? stringAt(*spec, "federatedType", "kind") : "";
+    if (fedKind.empty()) return err(source, id + ": spec.federatedType.kind is missing");
+    const json* target = spec ? member(*spec, "targetType") : nullptr;
+    if (!target || !target->is_object()) return err(source, id + ": spec.targetType is missing");
+    std::string group = stringAt(*target, "group");
+    std::string version = stringAt(*target, "version");
+    std::string kind = stringAt(*target, "kind");
+    std::string scope = stringAt(*target, "scope");
+    if (version.empty() || kind.empty()) return err(source, id + ": spec.targetType needs version and kind");
+    if (scope != "Namespaced" && scope != "Cluster")
+      return err(source, id + ": spec.targetType.scope must be Namespaced or Cluster, not \"" + scope + "\"");
+    if (repo_.federatedTypes.contains(fedKind))
+      return err(source, id + ": federated kind " + fedKind + " is declared twice");
+    repo_.federatedTypes[fedKind] =
+        TargetType{group.empty() ? version : group + "/" + version, kind, scope == "Namespaced"};
+  }
+
+  bool preparePlain(SourceDocument& d) {
+    const json& metadata = d.value["metadata"];
+    const json* annotations = member(metadata, "annotations");
+    if (!annotations) return true;
+    if (!annotations->is_object()) return errFalse(d, d.identity + ": metadata.annotations must be a mapping");
+    if (const json* names = member(*annotations, kClusterNames)) {
+      if (!names->is_string()) return errFalse(d, d.identity + ": annotation " + std::string(kClusterNames) + " must be a string");
+      d.placement.mode = Placement::Mode::Names;
+      const std::string& s = names->get_ref<const std::string&>();
+      std::size_t start = 0;
+      while (start <= s.size()) {
+        auto comma = s.find(',', start);
+        std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        auto b = part.find_first_not_of(" \t");
+        auto e = part.find_last_not_of(" \t");
+        if (b != std::string::npos) d.placement.names.push_back(part.substr(b, e - b + 1));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (const json* selector = member(*annotations, kClusterSelector)) {
+      if (!selector->is_string())
+        return errFalse(d, d.identity + ": annotation " + std::string(kClusterSelector) + " must be a string");
+      auto parsed = parseSelector(selector->get_ref<const std::string&>());
+      if (!parsed) return errFalse(d, d.identity + ": annotation " + std::string(kClusterSelector) + ": " + parsed.error().message);
+      d.placement.mode = Placement::Mode::Selector;
+      d.placement.selector = std::move(*parsed);
+    }
+    return true;
+  }
+
+  bool prepareFederated(SourceDocument& d) {
+    const std::string& kind = d.value["kind"].get_ref<const std::string&>();
+    if (!kind.starts_with("Federated") || kind.size() == std::string_view("Federated").size())
+      return errFalse(d, d.identity + ": unknown federated kind " + kind + " (expected Federated<Kind>)");
+    d.federated = true;
+    const json* spec = member(d.value, "spec");
+    if (spec && !spec->is_object()) return errFalse(d, d.identity + ": spec must be a mapping");
+    if (!spec) {
+      d.placement.mode = Placement::Mode::Nowhere;
+      return true;
+    }
+    if (const json* tmpl = member(*spec, "template")) {
+      if (!tmpl->is_object()) return errFalse(d, d.identity + ": spec.template must be a mapping");
+      if (const json* md = member(*tmpl, "metadata"); md && !md->is_object())
+        return errFalse(d, d.identity + ": spec.template.metadata must be a mapping");
+    }
+    // Placement (5.2).
+    d.placement.mode = Placement::Mode::Nowhere;
+    if (const json* placement = member(*spec, "placement")) {
+      if (!placement->is_object()) return errFalse(d, d.identity + ": spec.placement must be a mapping");
+      for (const auto& [field, v] : placement->items())
+        if (field != "clusters" && field != "clusterSelector")
+          return errFalse(d, d.identity + ": spec.placement: unknown field \"" + field +
+                                 "\" (expected clusters, clusterSelector)");
+      if (const json* clusters = member(*placement, "clusters")) {
+        if (!clusters->is_array()) return errFalse(d, d.identity + ": spec.placement.clusters must be a list");
+        d.placement.mode = Placement::Mode::Names;
+        for (const auto& c : *clusters) {
+          const json* n = member(c, "name");
+          if (!n || !n->is_string())
+            return errFalse(d, d.identity + ": spec.placement.clusters: each entry needs a name (a string)");
+          d.placement.names.push_back(n->get<std::string>());
+        }
+      } else if (const json* selector = member(*placement, "clusterSelector")) {
+        auto parsed = selectorFromJson(*selector);
+        if (!parsed) return errFalse(d, d.identity + ": spec.placement.clusterSelector: " + parsed.error().message);
+        d.placement.mode = Placement::Mode::Selector;
+        d.placement.selector = std::move(*parsed);
+      }
+    }
+    // Overrides (5.4): syntax checked on every entry, matching or not.
+    if (const json* overrides = member(*spec, "overrides")) {
+      if (!overrides->is_array()) return errFalse(d, d.identity + ": spec.overrides must be a list");
+      bool ok = true;
+      for (std::size_t i = 0; i < overrides->size(); ++i) {
+        auto o = parseOverride((*overrides)[i], d.identity + ": spec.overrides[" + std::to_string(i) + "]");
+        if (!o) {
+          err(d.source, o.error().message);
+          ok = false;
+          continue;
+        }
+        d.overrides.push_back(std::move(*o));
+      }
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  static Result<Override> parseOverride(const json& entry, const std::string& where) {
+    if (!entry.is_object()) return fail(where + " must be a mapping");
+    Override o;
+    for (const auto& [field, v] : entry.items())
+      if (field != "clusterName" && field != "clusterSelector" && field != "clusterOverrides")
+        return fail(where + ": unknown field \"" + field + "\" (expected clusterName, clusterSelector, clusterOverrides)");
+    const json* name = member(entry, "clusterName");
+    const json* selector = member(entry, "clusterSelector");
+    if (name && selector) return fail(where + ": has both clusterName and clusterSelector (exactly one is allowed)");
+    if (!name && !selector) return fail(where + ": has neither clusterName nor clusterSelector");
+    if (name) {
+      if (!name->is_string() || name->get_ref<const std::string&>().empty())
+        return fail(where + ": clusterName must be a non-empty string");
+      o.clusterName = name->get<std::string>();
+    } else {
+      auto parsed = selectorFromJson(*selector);
+      if (!parsed) return fail(where + ".clusterSelector: " + parsed.error().message);
+      o.selector = std::move(*parsed);
+    }
+    const json* items = member(entry, "clusterOverrides");
+    if (!items) return o;
+    if (!items->is_array()) return fail(where + ": clusterOverrides must be a list");
+    for (std::size_t j = 0; j < items->size(); ++j) {
+      const json& item = (*items)[j];
+      std::string at = where + ".clusterOverrides[" + std::to_string(j) + "]";
+      if (!item.is_object()) return fail(at + " must be a mapping");
+      for (const auto& [field, v] : item.items())
+        if (field != "op" && field != "path" && field != "value")
+          return fail(at + ": unknown field \"" + field + "\" (expected op, path, value)");
+      Override::Item it;
+      const json* op = member(item, "op");
+      if (op) {
+        std::string s = op->is_string() ? op->get<std::string>() : op->dump();
+        if (s == "add")
+          it.op = PatchOp::Add;
+        else if (s == "replace")
+          it.op = PatchOp::Replace;
+        else if (s == "remove")
+          it.op = PatchOp::Remove;
+        else
+          return fail(at + ": unknown op \"" + s + "\" (expected add, replace or remove)");
+      }
+      const json* path = member(item, "path");
+      if (!path || !path->is_string()) return fail(at + ": path is missing (a JSON Pointer string)");
+      auto pointer = parseJsonPointer(path->get_ref<const std::string&>());
+      if (!pointer) return fail(at + ": " + pointer.error().message);
+      const auto& t = pointer->tokens;
+      if (t[0] == "apiVersion" || t[0] == "kind" ||
+          (t[0] == "metadata" && t.size() >= 2 && (t[1] == "name" || t[1] == "namespace")))
+        return fail(at + ": path " + pointer->text + " may not be overridden (apiVersion, kind, metadata.name and metadata.namespace are fixed)");
+      it.path = std::move(*pointer);
+      if (it.op != PatchOp::Remove) {
+        if (!item.contains("value")) return fail(at + ": " + (it.op == PatchOp::Add ? "add" : "replace") + " " + it.path.text + " needs a value");
+        it.value = item["value"];
+      }
+      o.items.push_back(std::move(it));
+    }
+    return o;
+  }
+
+  void err(const SourceRef& source, std::string message) {
+    repo_.errors.push_back(Diagnostic{source.path, source.line, std::move(message)});
+  }
+  bool errFalse(const SourceDocument& d, std::string message) {
+    err(d.source, std::move(message));
+    return false;
+  }
+
+  Repository& repo_;
+};
+
+// ---------------------------------------------------------------- rendering
+
+struct SortKey {
+  int rank;
+  const std::string* group;
+  const std::string* ns;
+  const std::string* name;
+  const std::string* kind;
+  std::size_t order;
+  bool operator<(const SortKey& o) const {
+    return std::tie(rank, *group, *ns, *name, *kind, order) < std::tie(o.rank, *o.group, *o.ns, *o.name, *o.kind, o.order);
+  }
+};
+
+}  // namespace
+
+bool Placement::matches(const ClusterIdentity& cluster) const {
+  switch (mode) {
+    case Mode::Everywhere:
+      return true;
+    case Mode::Nowhere:
+      return false;
+    case Mode::Names:
+      return std::find(names.begin(), names.end(), cluster.name) != names.end();
+    case Mode::Selector:
+      return selector.matches(cluster.labels);
+  }
+  return false;
+}
+
+bool Override::matches(const ClusterIdentity& cluster) const {
+  return clusterName ? *clusterName == cluster.name : selector.matches(cluster.labels);
+}
+
+const ClusterEntry* Repository::findCluster(const std::string& name) const {
+  for (const auto& c : clusters)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+int kindRank(const std::string& kind) {
+  static const std::unordered_map<std::string, int> ranks = [] {
+    const char* order[] = {"Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget",
+                           "ServiceAccount", "Secret", "ConfigMap", "StorageClass", "PersistentVolume",
+                           "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
+                           "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicationController",
+                           "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
+                           "IngressClass", "Ingress", "APIService"};
+    std::unordered_map<std::string, int> m;
+    int i = 0;
+    for (const char* k : order) m[k] = i++;
+    return m;
+  }();
+  auto it = ranks.find(kind);
+  return it == ranks.end() ? static_cast<int>(ranks.size()) : it->second;
+}
+
+std::optional<TargetType> builtinTargetType(const std::string& kind) {
+  static const std::unordered_map<std::string, TargetType> table = [] {
+    std::unordered_map<std::string, TargetType> t;
+    auto add = [&](const char* apiVersion, std::initializer_list<const char*> kinds, bool namespaced) {
+      for (const char* k : kinds) t[k] = TargetType{apiVersion, k, namespaced};
+    };
+    add("v1", {"ConfigMap", "Secret", "Service", "ServiceAccount", "LimitRange", "ResourceQuota", "PersistentVolumeClaim"}, true);
+    add("v1", {"Namespace"}, false);
+    add("apps/v1", {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet"}, true);
+    add("batch/v1", {"Job", "CronJob"}, true);
+    add("networking.k8s.io/v1", {"Ingress", "NetworkPolicy"}, true);
+    add("autoscaling/v2", {"HorizontalPodAutoscaler"}, true);
+    add("policy/v1", {"PodDisruptionBudget"}, true);
+    add("rbac.authorization.k8s.io/v1", {"Role", "RoleBinding"}, true);
+    add("rbac.authorization.k8s.io/v1", {"ClusterRole", "ClusterRoleBinding"}, false);
+    add("apiextensions.k8s.io/v1", {"CustomResourceDefinition"}, false);
+    add("storage.k8s.io/v1", {"StorageClass"}, false);
+    add("scheduling.k8s.io/v1", {"PriorityClass"}, false);
+    return t;
+  }();
+  auto it = table.find(kind);
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
+  Repository repo;
+  std::vector<Diagnostic> fileErrors;
+  auto files = collectFiles(tree, options.roots, fileErrors);
+  repo.files = files.size();
+  auto outcomes = readFiles(tree, files, options);
+  repo.errors = std::move(fileErrors);
+  Loader loader(repo);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    for (auto& e : outcomes[i].errors) repo.errors.push_back(std::move(e));
+    for (auto& d : outcomes[i].documents) loader.add(std::move(d.value), SourceRef{files[i].path, d.line});
+  }
+  loader.finish();
+  return repo;
+}
+
+RenderResult renderCluster(const Repository& repo, const std::string& name, const Labels& localLabels) {
+  RenderResult result;
+  result.errors = repo.errors;
+  ClusterIdentity& cluster = result.cluster;
+  cluster.name = name;
+  if (const ClusterEntry* entry = repo.findCluster(name)) cluster.labels = entry->labels;
+  for (const auto& [k, v] : localLabels) cluster.labels[k] = v;
+
+  // The namespace rule (5.2): objects in namespace N follow FederatedNamespace N.
+  std::unordered_map<std::string, bool> namespacePlaced;
+  for (const auto& d : repo.documents)
+    if (d.federated && d.target.kind == "Namespace" && d.target.apiVersion == "v1")
+      namespacePlaced[d.value["metadata"]["name"].get<std::string>()] = d.placement.matches(cluster);
+
+  std::vector<RenderedObject> objects;
+  for (const auto& d : repo.documents) {
+    if (!d.placement.matches(cluster)) continue;
+    const json& metadata = d.value["metadata"];
+    const std::string& objName = metadata["name"].get_ref<const std::string&>();
+    std::string ns = stringAt(metadata, "namespace");
+    bool namespaced = d.federated ? d.target.namespaced : !ns.empty();
+    if (namespaced && !ns.empty()) {
+      auto it = namespacePlaced.find(ns);
+      if (it != namespacePlaced.end() && !it->second) continue;
+    }
+    auto error = [&](const std::string& message) {
+      result.errors.push_back(Diagnostic{d.source.path, d.source.line, d.identity + ": " + message});
+    };
+
+    json obj;
+    if (!d.federated) {
+      obj = d.value;
+      json& md = obj["metadata"];
+      if (auto a = md.find("annotations"); a != md.end() && a->is_object()) {
+        a->erase(std::string(kClusterNames));
+        a->erase(std::string(kClusterSelector));
+        if (a->empty()) md.erase(a);
+      }
+    } else {
+      const json* spec = member(d.value, "spec");
+      const json* tmpl = spec ? member(*spec, "template") : nullptr;
+      obj = tmpl ? *tmpl : json::object();
+      auto fixIdentity = [&]() -> bool {
+        obj["apiVersion"] = d.target.apiVersion;
+        obj["kind"] = d.target.kind;
+        json& md = obj["metadata"];
+        if (md.is_null()) md = json::object();
+        if (!md.is_object()) return false;
+        md["name"] = objName;
+        if (d.target.namespaced && !ns.empty())
+          md["namespace"] = ns;
+        else
+          md.erase("namespace");
+        return true;
+      };
+      fixIdentity();
+      bool failed = false;
+      for (std::size_t i = 0; i < d.overrides.size() && !failed; ++i) {
+        const Override& o = d.overrides[i];
+        if (!o.matches(cluster)) continue;
+        for (std::size_t j = 0; j < o.items.size(); ++j) {
+          const auto& item = o.items[j];
+          auto r = applyPatch(obj, item.op, item.path, item.value);
+          if (!r) {
+            error("spec.overrides[" + std::to_string(i) + "].clusterOverrides[" + std::to_string(j) + "]: " +
+                  r.error().message);
+            failed = true;
+            break;
+          }
+        }
+      }
+      if (failed) continue;
+      // An override of /metadata as a whole keeps the object's identity.
+      if (!fixIdentity()) {
+        error("overrides made metadata something other than a mapping");
+        continue;
+      }
+    }
+    if (auto r = substituteValues(obj, cluster); !r) {
+      error(r.error().message);
+      continue;
+    }
+    RenderedObject out;
+    out.source = d.source;
+    out.kind = obj["kind"].get<std::string>();
+    out.group = groupOf(obj["apiVersion"].get_ref<const std::string&>());
+    out.name = obj["metadata"]["name"].get<std::string>();
+    out.ns = stringAt(obj["metadata"], "namespace");
+    if (out.name.empty()) {
+      error("metadata.name is empty after substitution");
+      continue;
+    }
+    out.value = std::move(obj);
+    objects.push_back(std::move(out));
+  }
+
+  // Order (7) and duplicates, judged on the final objects.
+  std::vector<SortKey> keys;
+  keys.reserve(objects.size());
+  for (std::size_t i = 0; i < objects.size(); ++i)
+    keys.push_back(SortKey{kindRank(objects[i].kind), &objects[i].group, &objects[i].ns, &objects[i].name,
+                           &objects[i].kind, i});
+  std::sort(keys.begin(), keys.end());
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    const auto& a = objects[keys[i - 1].order];
+    const auto& b = objects[keys[i].order];
+    if (a.kind == b.kind && a.group == b.group && a.ns == b.ns && a.name == b.name) {
+      std::string what = (a.group.empty() ? "" : a.group + "/") + identityOf(a.kind, a.ns, a.name);
+      result.errors.push_back(Diagnostic{b.source.path, b.source.line,
+                                         "duplicate object " + what + ": also defined at " + a.source.path + ":" +
+                                             std::to_string(a.source.line)});
+    }
+  }
+  if (!result.errors.empty()) return result;
+  result.objects.reserve(objects.size());
+  for (const auto& k : keys) result.objects.push_back(std::move(objects[k.order]));
+  return result;
+}
+
+}  // namespace gitfed::render
