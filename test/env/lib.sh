@@ -93,3 +93,31 @@ stop_daemon() { # dir name [grace_seconds]
   fi
   rm -f "$dir/pids/$name"
 }
+
+# Stop every service of a kube-up/git-up directory (reverse start order) and
+# remove its state: mode "logs" keeps DIR/logs, "purge" removes DIR, "keep"
+# only stops the processes.
+env_down() { # mode dir
+  local mode="$1" dir="$2" s f
+  if [[ -f "$dir/services" ]]; then
+    for s in $(tac "$dir/services"); do stop_daemon "$dir" "$s"; done
+  fi
+  if [[ -d "$dir/pids" ]]; then
+    for f in "$dir"/pids/*; do [[ -e "$f" ]] && stop_daemon "$dir" "$(basename "$f")"; done
+  fi
+  case "$mode" in
+    keep) ;;
+    logs) find "$dir" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} + ;;
+    purge) rm -rf "$dir" ;;
+  esac
+}
+
+parse_down_args() { # sets down_mode and down_dir from "[--purge|--keep] DIR"
+  down_mode=logs
+  case "${1:-}" in
+    --purge) down_mode=purge; shift ;;
+    --keep) down_mode=keep; shift ;;
+  esac
+  [[ $# == 1 ]] || die "usage: $(basename "$0") [--purge|--keep] DIR"
+  down_dir="$1"
+}
