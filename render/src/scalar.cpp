@@ -72,7 +72,8 @@ std::optional<json> parseGoInteger(std::string_view s) {
   }
   if (magnitude <= kMaxInt) return json(static_cast<std::int64_t>(magnitude));
   if (hasSign) return std::nullopt;  // ParseUint takes no sign
-  return json(magnitude);
+  // kubectl decodes JSON numbers beyond int64 as float64; do the same.
+  return json(static_cast<double>(magnitude));
 }
 
 // go-yaml v2's yamlStyleFloat: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
@@ -145,7 +146,7 @@ Result<json> resolvePlainScalar(std::string_view s) {
       i = k;
     }
     if (i != s.size()) return json(std::string(s));
-    if (auto f = parseFloat(s)) return normalizeNumber(f->get<double>());
+    if (auto f = parseFloat(s)) return *f;
     return json(std::string(s));
   }
   if (isDigit(c) || c == '+' || c == '-') {
@@ -155,7 +156,7 @@ Result<json> resolvePlainScalar(std::string_view s) {
       if (ch != '_') plain.push_back(ch);
     if (auto i = parseGoInteger(plain)) return *i;
     if (isYamlStyleFloat(plain)) {
-      if (auto f = parseFloat(plain)) return normalizeNumber(f->get<double>());
+      if (auto f = parseFloat(plain)) return *f;
     }
     return json(std::string(s));
   }

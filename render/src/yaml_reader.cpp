@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "gitfed/render/document_reader.h"
@@ -95,7 +96,9 @@ struct Frame {
   std::optional<std::string> key;  // the key waiting for its value
   int keyLine = 0;
   bool mergePending = false;  // the key was `<<`
-  std::vector<json> merges;   // merge sources, in the order written
+  // Keys written in the mapping itself, once a merge has happened (before
+  // that, every key of `value` is one).
+  std::optional<std::unordered_set<std::string>> explicitKeys;
   std::string anchor;
   std::uint64_t startNodes = 0;
   int maxChildDepth = 0;
@@ -163,6 +166,7 @@ class DocumentBuilder {
 
   // Hands a finished value (scalar, collection or alias copy) to its parent.
   void deliver(json&& value, int line, int depth) {
+    if (value.is_number_float() && !expectingKey()) value = normalizeNumber(value.get<double>());
     if (stack_.empty()) {
       root_ = std::move(value);
       rootLine_ = line;
@@ -186,7 +190,7 @@ class DocumentBuilder {
       addMerge(top, std::move(value), line);
       return;
     }
-    top.value.emplace(std::move(*top.key), std::move(value));
+    top.value[std::move(*top.key)] = std::move(value);
     top.key.reset();
   }
 
@@ -198,24 +202,28 @@ class DocumentBuilder {
       top.keyLine = line;
       return;
     }
-    if (top.value.contains(key)) {
-      setError(line, "duplicate key \"" + key + "\" in a mapping");
-      return;
-    }
+    bool duplicate = top.explicitKeys ? !top.explicitKeys->insert(key).second : top.value.contains(key);
+    if (duplicate) return setError(line, "duplicate key \"" + key + "\" in a mapping");
     top.key = std::move(key);
     top.keyLine = line;
   }
 
+  // go-yaml v2 (kubectl) semantics: a merge assigns its keys at the point it is
+  // written, so keys written after `<<` win and keys written before it are
+  // overwritten; in a list, the earlier mapping wins.
   void addMerge(Frame& top, json&& value, int line) {
-    if (value.is_object()) {
-      top.merges.push_back(std::move(value));
-      return;
+    if (!top.explicitKeys) {
+      top.explicitKeys.emplace();
+      for (auto it = top.value.begin(); it != top.value.end(); ++it) top.explicitKeys->insert(it.key());
     }
+    auto assign = [&](json& source) {
+      for (auto it = source.begin(); it != source.end(); ++it) top.value[it.key()] = std::move(it.value());
+    };
+    if (value.is_object()) return assign(value);
     if (value.is_array()) {
-      for (auto& item : value) {
+      for (const auto& item : value)
         if (!item.is_object()) return setError(line, "a merge key (<<) list may hold only mappings");
-        top.merges.push_back(std::move(item));
-      }
+      for (auto it = value.rbegin(); it != value.rend(); ++it) assign(*it);
       return;
     }
     setError(line, "a merge key (<<) needs a mapping or a list of mappings");
@@ -281,9 +289,6 @@ class DocumentBuilder {
     stack_.pop_back();
     int line = lines_.back();
     lines_.pop_back();
-    // Keys written in the mapping itself win; among merge sources the earlier wins.
-    for (auto& source : f.merges)
-      for (auto& [k, v] : source.items()) f.value.emplace(k, std::move(v));
     int depth = f.maxChildDepth + 1;
     if (!f.anchor.empty()) registerAnchor(f.anchor, f.value, nodes_ - f.startNodes + 1, depth);
     deliver(std::move(f.value), line, depth);

@@ -14,6 +14,8 @@ namespace gitfed::render {
 
 // Resolves a plain (unquoted, untagged) scalar by YAML 1.1 rules: null, bool,
 // integer (decimal, 0x, 0o, 0b, leading-0 octal, underscores), float, string.
+// Floats stay floats here (a float key is written differently from an integer
+// key); values pass through normalizeNumber.
 // `.inf`, `-.inf` and `.nan` are errors: JSON cannot hold them.
 Result<nlohmann::json> resolvePlainScalar(std::string_view text);
 
