@@ -1,6 +1,11 @@
 # Shared helpers for the test/env scripts (sourced, not run).
 # Every wait here has a deadline; every failure says why and shows a log tail.
 
+# Probes and clients here talk to 127.0.0.1 only: never through a proxy, and
+# never with CA settings inherited from the invoking environment.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
+  GIT_SSL_CAINFO GIT_SSL_CAPATH GIT_SSL_NO_VERIFY GIT_SSH GIT_SSH_COMMAND CURL_CA_BUNDLE
+
 die() { echo "${GITFED_SCRIPT:-$(basename "$0")}: error: $*" >&2; exit 1; }
 
 gitfed_cache_dir() { echo "${GITFED_CACHE:-${HOME:-/root}/.cache/gitfed}"; }

@@ -8,7 +8,11 @@ set -a
 source "$GITFED_TEST_ENV"
 set +a
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=/bin/false SSH_ASKPASS=/bin/false
-unset SSH_AUTH_SOCK
+# Nothing from the invoking environment may change what is verified or where
+# connections go (some machines export GIT_SSL_CAINFO, proxies...).
+unset SSH_AUTH_SOCK GIT_SSL_CAINFO GIT_SSL_CAPATH GIT_SSL_NO_VERIFY GIT_SSH GIT_SSH_COMMAND GIT_SSH_VARIANT \
+  GIT_PROXY_COMMAND GIT_HTTP_PROXY_AUTHMETHOD CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR \
+  http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 test_name="$(basename "$0" .sh)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gitfed-smoke-$test_name.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
