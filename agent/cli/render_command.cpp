@@ -2,6 +2,7 @@
 // (render spec, section 9).
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -82,26 +83,26 @@ int renderCommand(const Args& args) {
   if (!cluster) return usageError("--cluster is required");
   if (paths.empty()) paths.push_back(".");
 
-  // Each PATH is a root of its own; errors name files relative to it.
-  std::vector<render::RenderedObject> all;
-  std::vector<render::Diagnostic> errors;
+  // One PATH is the repository's root (errors name files relative to it; a
+  // file is read from its directory). Several PATHs are roots inside the
+  // current directory, rendered as one repository.
+  std::filesystem::path treeRoot = ".";
+  render::LoadOptions options;
   if (paths.size() == 1) {
-    render::DiskSourceTree tree(paths[0]);
-    auto repo = render::loadRepository(tree);
-    auto result = render::renderCluster(repo, *cluster, labels);
-    all = std::move(result.objects);
-    errors = std::move(result.errors);
+    std::error_code ec;
+    treeRoot = paths[0];
+    if (std::filesystem::is_regular_file(treeRoot, ec)) {
+      options.roots = {treeRoot.filename().string()};
+      treeRoot = treeRoot.has_parent_path() ? treeRoot.parent_path() : std::filesystem::path(".");
+    }
   } else {
-    // Several roots render as one repository: a tree rooted at the current
-    // directory, each PATH a root inside it.
-    render::DiskSourceTree tree(".");
-    render::LoadOptions options;
     options.roots = paths;
-    auto repo = render::loadRepository(tree, options);
-    auto result = render::renderCluster(repo, *cluster, labels);
-    all = std::move(result.objects);
-    errors = std::move(result.errors);
   }
+  render::DiskSourceTree tree(treeRoot);
+  auto repo = render::loadRepository(tree, options);
+  auto result = render::renderCluster(repo, *cluster, labels);
+  std::vector<render::RenderedObject> all = std::move(result.objects);
+  std::vector<render::Diagnostic> errors = std::move(result.errors);
   if (!errors.empty()) {
     for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.format().c_str());
     std::fprintf(stderr, "gitfed render: %zu error%s; nothing rendered\n", errors.size(), errors.size() == 1 ? "" : "s");

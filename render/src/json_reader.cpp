@@ -3,6 +3,7 @@
 // duplicate-key rule as the YAML reader.
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,11 @@ class Builder : public nlohmann::json_sax<json> {
   bool null() override { return put(json(nullptr)); }
   bool boolean(bool v) override { return put(json(v)); }
   bool number_integer(number_integer_t v) override { return put(json(v)); }
-  bool number_unsigned(number_unsigned_t v) override { return put(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override {
+    // kubectl decodes JSON numbers beyond int64 as float64.
+    if (v > static_cast<number_unsigned_t>(INT64_MAX)) return put(json(static_cast<double>(v)));
+    return put(json(static_cast<number_integer_t>(v)));
+  }
   bool number_float(number_float_t v, const string_t&) override { return put(normalizeNumber(v)); }
   bool string(string_t& v) override { return put(json(std::move(v))); }
   bool binary(binary_t&) override { return fail_("binary values are not JSON"); }

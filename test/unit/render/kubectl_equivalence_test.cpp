@@ -1,0 +1,70 @@
+// The renderer reads YAML exactly as kubectl does: every file of
+// kubectl-corpus/ is read by `kubectl label --local -f FILE -o json` (kubectl's
+// own reading, with no cluster) and by `gitfed render -o json`, and the objects
+// must be equal. kubectl is a test dependency (preinstalled on our machines).
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/run.h"
+
+using gitfed::test::gitfedBinary;
+using gitfed::test::run;
+using gitfed::test::shellQuote;
+using nlohmann::json;
+
+namespace {
+
+// kubectl prints one JSON List, one object, or a stream of objects.
+std::map<std::string, json> byIdentity(const std::string& text) {
+  std::map<std::string, json> out;
+  auto add = [&](json o) {
+    auto& md = o["metadata"];
+    if (md.contains("labels")) {
+      md["labels"].erase("gitfed-corpus");
+      if (md["labels"].empty()) md.erase("labels");
+    }
+    std::string id = o["kind"].get<std::string>() + "/" + md.value("namespace", "") + "/" + md["name"].get<std::string>();
+    out[id] = std::move(o);
+  };
+  std::istringstream in(text);
+  while ((in >> std::ws) && in.peek() != EOF) {
+    json value;
+    in >> value;
+    if (value.value("kind", "") == "List")
+      for (const auto& item : value["items"]) add(item);
+    else
+      add(std::move(value));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("gitfed reads every corpus file exactly as kubectl does", "[render][kubectl]") {
+  auto dir = std::filesystem::path(GITFED_SOURCE_DIR) / "test/unit/render/kubectl-corpus";
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string file = entry.path().string();
+    INFO(file);
+    auto kubectl = run("kubectl label --local -f " + shellQuote(file) + " -o json gitfed-corpus=x");
+    REQUIRE(kubectl.status == 0);
+    auto gitfed = run(gitfedBinary() + " render --cluster c --output json " + shellQuote(file));
+    INFO(gitfed.err);
+    REQUIRE(gitfed.status == 0);
+    auto expected = byIdentity(kubectl.out);
+    auto actual = byIdentity(gitfed.out);
+    REQUIRE(expected.size() == actual.size());
+    for (const auto& [id, object] : expected) {
+      INFO(id);
+      REQUIRE(actual.contains(id));
+      CHECK(actual[id].dump(2) == object.dump(2));
+    }
+    ++files;
+  }
+  CHECK(files >= 6);
+}
