@@ -53,7 +53,7 @@ wait_until() { # what deadline_seconds pid_or_empty logfile -- command...
   local end=$(( $(date +%s%N) / 1000000 + secs * 1000 ))
   while :; do
     if "$@" >/dev/null 2>&1; then return 0; fi
-    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+    if [[ -n "$pid" ]] && ! alive "$pid"; then
       echo "${GITFED_SCRIPT:-$(basename "$0")}: error: $what exited before becoming ready" >&2
       log_tail "$log"
       return 1
@@ -78,23 +78,45 @@ start_daemon() { # dir name logfile -- command...
   echo "$pid"
 }
 
+# True while PID runs (a zombie, waiting for its reaper, counts as gone).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+# Live (non-zombie) processes whose process group is PGID.
+group_members() {
+  awk -v pg="$1" '$5 == pg && $3 != "Z" { printf "%s ", $1 }' /proc/[0-9]*/stat 2>/dev/null || true
+}
+
 # Stop the process recorded in DIR/pids/NAME (and its process group): TERM,
 # then KILL after a deadline. Quiet when it is already gone.
 stop_daemon() { # dir name [grace_seconds]
   local dir="$1" name="$2" grace="${3:-10}" pid i
   [[ -f "$dir/pids/$name" ]] || return 0
   pid="$(cat "$dir/pids/$name")"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+  if [[ -n "$pid" ]] && alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for (( i = 0; i < grace * 10; i++ )); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
+    for (( i = 0; i < grace * 20; i++ )); do
+      alive "$pid" || break
+      sleep 0.05
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       echo "$(basename "$0"): $name (pid $pid) ignored TERM for ${grace}s, killing" >&2
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
       sleep 0.2
     fi
+  fi
+  # Children in its process group (apache workers, fcgiwrap's, git's) go too.
+  if [[ -n "$pid" ]]; then
+    for (( i = 0; i < 100; i++ )); do
+      [[ -z "$(group_members "$pid")" ]] && break
+      (( i == 60 )) && kill -KILL -- "-$pid" 2>/dev/null
+      sleep 0.05
+    done
+    [[ -z "$(group_members "$pid")" ]] || echo "$(basename "$0"): warning: processes of $name's group $pid survive: $(group_members "$pid")" >&2
   fi
   rm -f "$dir/pids/$name"
 }

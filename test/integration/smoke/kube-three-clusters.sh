@@ -40,7 +40,8 @@ pids=()
 for n in "${names[@]}"; do pids+=($(cat "$base/$n"/pids/* 2>/dev/null)); done
 for n in "${names[@]}"; do "$env_scripts/kube-down" --purge "$base/$n" >/dev/null; done
 for p in "${pids[@]}"; do
-  if kill -0 "$p" 2>/dev/null; then echo "FAIL: pid $p still running after kube-down" >&2; exit 1; fi
+  state="$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)"
+  if [[ -n "$state" && "$state" != Z ]]; then echo "FAIL: pid $p still running after kube-down" >&2; exit 1; fi
 done
 ok "all three torn down, no process left"
 echo "kube-three-clusters: $checks checks passed"
