@@ -366,22 +366,31 @@ class Loader {
     // Overrides (5.4): syntax checked on every entry, matching or not.
     if (const json* overrides = member(*spec, "overrides")) {
       if (!overrides->is_array()) return errFalse(d, d.identity + ": spec.overrides must be a list");
-      bool ok = true;
+      std::vector<std::string> problems;
       for (std::size_t i = 0; i < overrides->size(); ++i) {
-        auto o = parseOverride((*overrides)[i], d.identity + ": spec.overrides[" + std::to_string(i) + "]");
-        if (!o) {
-          err(d.source, o.error().message);
-          ok = false;
-          continue;
-        }
-        d.overrides.push_back(std::move(*o));
+        auto o = parseOverride((*overrides)[i], d.identity + ": spec.overrides[" + std::to_string(i) + "]", problems);
+        if (o) d.overrides.push_back(std::move(*o));
       }
-      if (!ok) return false;
+      for (auto& p : problems) err(d.source, std::move(p));
+      if (!problems.empty()) return false;
     }
     return true;
   }
 
-  static Result<Override> parseOverride(const json& entry, const std::string& where) {
+  // Checks one entry; every problem found is appended to `problems` (all
+  // items are checked, so one run reports every mistake).
+  static std::optional<Override> parseOverride(const json& entry, const std::string& where,
+                                               std::vector<std::string>& problems) {
+    auto r = parseOverrideEntry(entry, where, problems);
+    if (!r) {
+      if (!r.error().message.empty()) problems.push_back(r.error().message);
+      return std::nullopt;
+    }
+    return std::move(*r);
+  }
+
+  static Result<Override> parseOverrideEntry(const json& entry, const std::string& where,
+                                             std::vector<std::string>& problems) {
     if (!entry.is_object()) return fail(where + " must be a mapping");
     Override o;
     for (const auto& [field, v] : entry.items())
@@ -403,42 +412,53 @@ class Loader {
     const json* items = member(entry, "clusterOverrides");
     if (!items) return o;
     if (!items->is_array()) return fail(where + ": clusterOverrides must be a list");
+    bool itemsOk = true;
     for (std::size_t j = 0; j < items->size(); ++j) {
-      const json& item = (*items)[j];
-      std::string at = where + ".clusterOverrides[" + std::to_string(j) + "]";
-      if (!item.is_object()) return fail(at + " must be a mapping");
-      for (const auto& [field, v] : item.items())
-        if (field != "op" && field != "path" && field != "value")
-          return fail(at + ": unknown field \"" + field + "\" (expected op, path, value)");
-      Override::Item it;
-      const json* op = member(item, "op");
-      if (op) {
-        std::string s = op->is_string() ? op->get<std::string>() : op->dump();
-        if (s == "add")
-          it.op = PatchOp::Add;
-        else if (s == "replace")
-          it.op = PatchOp::Replace;
-        else if (s == "remove")
-          it.op = PatchOp::Remove;
-        else
-          return fail(at + ": unknown op \"" + s + "\" (expected add, replace or remove)");
+      auto it = parseOverrideItem((*items)[j], where + ".clusterOverrides[" + std::to_string(j) + "]");
+      if (!it) {
+        problems.push_back(it.error().message);
+        itemsOk = false;
+        continue;
       }
-      const json* path = member(item, "path");
-      if (!path || !path->is_string()) return fail(at + ": path is missing (a JSON Pointer string)");
-      auto pointer = parseJsonPointer(path->get_ref<const std::string&>());
-      if (!pointer) return fail(at + ": " + pointer.error().message);
-      const auto& t = pointer->tokens;
-      if (t[0] == "apiVersion" || t[0] == "kind" ||
-          (t[0] == "metadata" && t.size() >= 2 && (t[1] == "name" || t[1] == "namespace")))
-        return fail(at + ": path " + pointer->text + " may not be overridden (apiVersion, kind, metadata.name and metadata.namespace are fixed)");
-      it.path = std::move(*pointer);
-      if (it.op != PatchOp::Remove) {
-        if (!item.contains("value")) return fail(at + ": " + (it.op == PatchOp::Add ? "add" : "replace") + " " + it.path.text + " needs a value");
-        it.value = item["value"];
-      }
-      o.items.push_back(std::move(it));
+      o.items.push_back(std::move(*it));
     }
+    if (!itemsOk) return fail("");  // already reported item by item
     return o;
+  }
+
+  static Result<Override::Item> parseOverrideItem(const json& item, const std::string& at) {
+    if (!item.is_object()) return fail(at + " must be a mapping");
+    for (const auto& [field, v] : item.items())
+      if (field != "op" && field != "path" && field != "value")
+        return fail(at + ": unknown field \"" + field + "\" (expected op, path, value)");
+    Override::Item it;
+    if (const json* op = member(item, "op")) {
+      std::string s = op->is_string() ? op->get<std::string>() : op->dump();
+      if (s == "add")
+        it.op = PatchOp::Add;
+      else if (s == "replace")
+        it.op = PatchOp::Replace;
+      else if (s == "remove")
+        it.op = PatchOp::Remove;
+      else
+        return fail(at + ": unknown op \"" + s + "\" (expected add, replace or remove)");
+    }
+    const json* path = member(item, "path");
+    if (!path || !path->is_string()) return fail(at + ": path is missing (a JSON Pointer string)");
+    auto pointer = parseJsonPointer(path->get_ref<const std::string&>());
+    if (!pointer) return fail(at + ": " + pointer.error().message);
+    const auto& t = pointer->tokens;
+    if (t[0] == "apiVersion" || t[0] == "kind" ||
+        (t[0] == "metadata" && t.size() >= 2 && (t[1] == "name" || t[1] == "namespace")))
+      return fail(at + ": path " + pointer->text +
+                  " may not be overridden (apiVersion, kind, metadata.name and metadata.namespace are fixed)");
+    it.path = std::move(*pointer);
+    if (it.op != PatchOp::Remove) {
+      if (!item.contains("value"))
+        return fail(at + ": " + (it.op == PatchOp::Add ? "add " : "replace ") + it.path.text + " needs a value");
+      it.value = item["value"];
+    }
+    return it;
   }
 
   void err(const SourceRef& source, std::string message) {

@@ -379,6 +379,24 @@ TEST_CASE("federated: override syntax is checked on every entry, matching or not
         "d.yaml:1: FederatedConfigMap ns/c: spec.overrides[1].clusterOverrides[0]: unknown op \"bad\"");
 }
 
+TEST_CASE("federated: every bad override item is reported in one run", "[render][overrides]") {
+  MemoryTree t;
+  t.file("d.yaml", fed("FederatedConfigMap", "c", "ns",
+                       "  placement: {clusterSelector: {}}\n  overrides:\n  - clusterName: other\n    clusterOverrides:\n"
+                       "    - {path: /metadata/name, value: x}\n    - {path: /metadata/namespace/x, value: x}\n"
+                       "    - {path: data/x, value: x}\n    - {op: remove, path: /kind}\n    - {path: /data/ok, value: fine}\n"
+                       "  - clusterName: other2\n    clusterOverrides: [{op: copy, path: /x, value: 1}]\n"));
+  auto r = renderTree(t, "eu");
+  auto e = errors(r);
+  REQUIRE(e.size() == 5);
+  CHECK_THAT(e[0], Catch::Contains("spec.overrides[0].clusterOverrides[0]: path /metadata/name may not be overridden"));
+  CHECK_THAT(e[1], Catch::Contains("spec.overrides[0].clusterOverrides[1]: path /metadata/namespace/x may not be overridden"));
+  CHECK_THAT(e[2], Catch::Contains("spec.overrides[0].clusterOverrides[2]: path \"data/x\" must start with '/'"));
+  CHECK_THAT(e[3], Catch::Contains("spec.overrides[0].clusterOverrides[3]: path /kind may not be overridden"));
+  CHECK_THAT(e[4], Catch::Contains("spec.overrides[1].clusterOverrides[0]: unknown op \"copy\""));
+  CHECK(r.objects.empty());
+}
+
 TEST_CASE("federated: override application errors only where the override applies", "[render][overrides]") {
   MemoryTree t;
   t.file("clusters.yaml", kRegistry)
