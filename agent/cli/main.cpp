@@ -1,33 +1,49 @@
-// gitfed: one executable, one subcommand per job.
+// gitfed: one executable, one subcommand per job (see cli/commands.h).
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "cli/commands.h"
 
+namespace gitfed::cli {
+
+std::map<std::string, Command>& commandRegistry() {
+  static std::map<std::string, Command> registry;
+  return registry;
+}
+
+}  // namespace gitfed::cli
+
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gitfed <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  render   render a fleet repository for one cluster (gitfed render --help)\n";
+void usage(std::FILE* out) {
+  std::fputs("usage: gitfed <command> [options]   (gitfed <command> --help for its options)\n\ncommands:\n", out);
+  for (const auto& [name, command] : gitfed::cli::commandRegistry())
+    std::fprintf(out, "  %-10s %s\n", name.c_str(), command.summary.c_str());
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fputs(kUsage, stderr);
+    usage(stderr);
     return 2;
   }
-  std::string command = argv[1];
-  gitfed::cli::Args args(argv + 2, argv + argc);
-  if (command == "render") return gitfed::cli::renderCommand(args);
-  if (command == "-h" || command == "--help" || command == "help") {
-    std::fputs(kUsage, stdout);
+  std::string name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    usage(stdout);
     return 0;
   }
-  std::fprintf(stderr, "gitfed: unknown command \"%s\"\n%s", command.c_str(), kUsage);
-  return 2;
+  if (name == "--version" || name == "version") {
+    std::printf("gitfed %s\n", GITFED_VERSION);
+    return 0;
+  }
+  auto& registry = gitfed::cli::commandRegistry();
+  auto it = registry.find(name);
+  if (it == registry.end()) {
+    std::fprintf(stderr, "gitfed: unknown command \"%s\"\n", name.c_str());
+    usage(stderr);
+    return 2;
+  }
+  return it->second.run(gitfed::cli::Args(argv + 2, argv + argc));
 }

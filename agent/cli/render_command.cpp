@@ -118,4 +118,6 @@ int renderCommand(const Args& args) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
+GITFED_COMMAND("render", "render a fleet repository for one cluster", renderCommand);
+
 }  // namespace gitfed::cli
