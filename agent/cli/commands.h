@@ -23,9 +23,7 @@ struct Command {
 std::map<std::string, Command>& commandRegistry();
 
 struct CommandRegistration {
-  CommandRegistration(const std::string& name, std::string summary, CommandFn run) {
-    commandRegistry()[name] = Command{std::move(summary), std::move(run)};
-  }
+  CommandRegistration(const std::string& name, std::string summary, CommandFn run);
 };
 
 #define GITFED_COMMAND_CONCAT2(a, b) a##b

@@ -1,6 +1,7 @@
 // gitfed: one executable, one subcommand per job (see cli/commands.h).
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "cli/commands.h"
@@ -10,6 +11,16 @@ namespace gitfed::cli {
 std::map<std::string, Command>& commandRegistry() {
   static std::map<std::string, Command> registry;
   return registry;
+}
+
+CommandRegistration::CommandRegistration(const std::string& name, std::string summary, CommandFn run) {
+  auto [it, inserted] = commandRegistry().emplace(name, Command{std::move(summary), std::move(run)});
+  if (!inserted) {
+    // Two files claim one subcommand: fail at once, loudly, rather than let the
+    // link order decide.
+    std::fprintf(stderr, "gitfed: the subcommand \"%s\" is registered twice\n", name.c_str());
+    std::abort();
+  }
 }
 
 }  // namespace gitfed::cli
