@@ -15,4 +15,9 @@ run "ssh restarted" -- "$svc" "$GITFED_TEST_GIT_DIR" ssh restart 30
 run "ssh serves again (same host key)" -- timeout 60 git -c "core.sshCommand=$ssh_cmd" ls-remote "$GITFED_TEST_SSH_URL"
 run "git daemon restarted" -- "$svc" "$GITFED_TEST_GIT_DIR" git-daemon restart 30
 run "git daemon serves again" -- timeout 60 git ls-remote "$GITFED_TEST_GIT_URL"
+# fcgiwrap's parent must idle (it spins on a stray child's exit, see git-up).
+pid="$(cat "$GITFED_TEST_GIT_DIR/pids/fcgiwrap")"
+ticks="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
+(( ticks < 300 )) || fail "fcgiwrap (pid $pid) used $ticks CPU ticks: it is spinning"
+ok "fcgiwrap idles ($ticks CPU ticks)"
 done_ok
