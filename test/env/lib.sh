@@ -32,17 +32,35 @@ log_tail() { # file [lines]
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Print N distinct TCP ports that are free on 127.0.0.1 right now. They are
-# bound and released by the kernel (port 0), so two parallel callers get
-# distinct ports unless the kernel reuses one at once; callers that start a
-# server on a port must still check it came up (start_daemon does).
+# drawn at random below the kernel's ephemeral range (so no outgoing
+# connection can take one before the server binds it) and each is checked by
+# binding it. Callers still check that their server came up (start_daemon).
 free_ports() { # count
-  python3 - "$1" <<'EOF'
-import socket, sys
-n = int(sys.argv[1]); socks = []; ports = []
-for _ in range(n):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s); ports.append(s.getsockname()[1])
+  python3 - "$1" <<'EOF2'
+import random, socket, sys
+n = int(sys.argv[1])
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except Exception:
+    low = 32768
+lo, hi = 10000, low - 1
+socks, ports = [], []
+for _ in range(5000):
+    if len(ports) == n:
+        break
+    p = random.randint(lo, hi) if hi - lo > 1000 else 0
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    socks.append(s)
+    ports.append(s.getsockname()[1])
+if len(ports) < n:
+    sys.exit("free_ports: could not find %d free ports" % n)
 print(" ".join(map(str, ports)))
-EOF
+EOF2
 }
 
 # Poll a command until it succeeds, with a deadline. On timeout, say what
