@@ -18,6 +18,11 @@ run "writes work" -- k create configmap after -n "$ns" --from-literal=k=v
 run "default ServiceAccount appears" -- bash -c "for i in \$(seq 150); do kubectl --kubeconfig $GITFED_TEST_KUBECONFIG get sa default -n $ns >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1"
 run "a Deployment becomes Available after the restart" -- \
   bash -c "kubectl --kubeconfig $GITFED_TEST_KUBECONFIG create deployment web -n $ns --image=registry.invalid/web:1 >/dev/null && kubectl --kubeconfig $GITFED_TEST_KUBECONFIG wait -n $ns deploy/web --for=condition=Available --timeout=90s"
+# A crash of etcd (SIGKILL) and its restart: the data is still there.
+run "etcd killed" -- "$svc" "$GITFED_TEST_KUBE_DIR" etcd kill
+run "etcd started again" -- "$svc" "$GITFED_TEST_KUBE_DIR" etcd start 60
+run "apiserver ready again" -- "$svc" "$GITFED_TEST_KUBE_DIR" apiserver wait 60
+run "data survived the etcd crash" -- k get configmap after -n "$ns"
 run "all components serve" -- bash -c "for s in etcd apiserver controller-manager scheduler kwok; do $svc $GITFED_TEST_KUBE_DIR \$s status || { echo \$s down; exit 1; }; done"
 k delete namespace "$ns" --wait=false >/dev/null
 done_ok
