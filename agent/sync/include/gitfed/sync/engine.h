@@ -1,0 +1,98 @@
+#pragma once
+// Engine: one sync round of the rendered objects of a revision against a
+// cluster (issue 4, part 2):
+//
+//   observe  one LIST per resource type with the ownership label selector,
+//            compared locally (no request per object when nothing changed);
+//            suspected drift is confirmed by a server-side dry-run apply
+//   apply    server-side apply (field manager "gitfed", forced), Namespaces
+//            and CRDs first, custom resources once their CRD is Established,
+//            then the renderer's order; bounded parallelism within a stage;
+//            a failure skips only what depends on it
+//   prune    owned objects no longer in Git, in reverse order, only when
+//            nothing failed this round and the revision is not empty
+//   report   per object state, health, drift (Secrets redacted), errors
+//
+// An Engine holds a KubeClient reference (which must be thread-safe: the
+// engine calls it from several threads) and a small cache of objects a dry run
+// found in sync. One sync() at a time per Engine; not thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "gitfed/kube/client.h"
+#include "gitfed/render/renderer.h"
+#include "gitfed/sync/diff.h"
+#include "gitfed/sync/report.h"
+
+namespace gitfed::sync {
+
+// A cluster-wide rule: fields of a kind that another controller owns, never
+// compared and never changed on a live object (the live value is applied).
+struct IgnoreRule {
+  std::string group;  // "" for the core group
+  std::string kind;
+  FieldSet fields;
+  // Only for objects that a HorizontalPodAutoscaler's scaleTargetRef names.
+  bool onlyWhenHpaTargets = false;
+};
+
+// Deployment and StatefulSet /spec/replicas when an HPA targets them.
+std::vector<IgnoreRule> defaultIgnoreRules();
+
+enum class DriftMode { SelfHeal, ReportOnly };
+
+struct SyncOptions {
+  // Names the inventory: the value of the gitfed.io/inventory label and the
+  // ConfigMap gitfed-inventory-<id>. A DNS label (lowercase, digits, '-').
+  std::string inventoryId;
+  std::string inventoryNamespace = "gitfed-system";
+  // For objects of namespaced kinds written without a namespace.
+  std::string defaultNamespace = "default";
+  DriftMode driftMode = DriftMode::SelfHeal;
+  bool prune = true;
+  // Prune even when the revision renders to nothing (else refused).
+  bool allowEmptyPrune = false;
+  // Change nothing: server-side dry runs show what an apply would change.
+  bool dryRun = false;
+  unsigned parallelism = 16;
+  std::chrono::milliseconds crdEstablishedTimeout{60'000};
+  std::chrono::milliseconds deleteTimeout{60'000};  // recreate: wait until the old object is gone
+  // 0: assess health once; otherwise wait up to this long for what is not
+  // healthy, then report what still is not as Degraded.
+  std::chrono::milliseconds healthTimeout{0};
+  std::chrono::milliseconds pollInterval{250};
+  std::vector<IgnoreRule> ignoreRules = defaultIgnoreRules();
+  // Objects per LIST page (memory: one page is held at a time).
+  unsigned listPageSize = 500;
+};
+
+// Checks the options (inventory id, namespaces, parallelism); a message or "".
+std::string validate(const SyncOptions& options);
+
+class Engine {
+ public:
+  Engine(kube::KubeClient& client, SyncOptions options);
+
+  // One round. A render error applies and prunes nothing and is reported as
+  // Failed. `rendered` is consumed (objects are labelled in place).
+  SyncReport sync(render::RenderResult rendered);
+
+  const SyncOptions& options() const { return options_; }
+
+ private:
+  kube::KubeClient& client_;
+  SyncOptions options_;
+  // "uid/resourceVersion/hash" of objects a dry run found in sync: not
+  // re-checked until one of the three changes.
+  std::unordered_set<std::string> confirmedInSync_;
+  std::mutex cacheMutex_;
+  friend class Round;
+};
+
+}  // namespace gitfed::sync

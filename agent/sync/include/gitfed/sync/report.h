@@ -1,0 +1,98 @@
+#pragma once
+// SyncReport: the structured result of one sync round (issue 4), shaped so the
+// status writer can fill docs/status-spec.md from it: per object its state,
+// health, drift paths with desired and live values (Secret values already
+// redacted), errors; the phase and the summary. Plain values; thread-safe to
+// copy.
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gitfed/sync/object_ref.h"
+
+namespace gitfed::sync {
+
+enum class State { Synced, Drifted, Missing, Failed, Progressing, Pruned };
+enum class Health { Healthy, Progressing, Degraded, Unknown };
+enum class Phase { Synced, Progressing, Drifted, Failed };
+
+// What this round did to the object (the status spec has no field for it; the
+// CLI prints it and tests count writes with it).
+enum class Action {
+  None,         // in sync: no write
+  Created,      // applied; it was not among the objects this inventory owned
+  Updated,      // applied; changed in Git (or labels/annotation missing)
+  Healed,       // applied; drift confirmed by a dry run (self-heal)
+  Recreated,    // deleted and applied again (immutable field, gitfed.io/force)
+  Pruned,       // deleted: owned, no longer in Git
+  Retained,     // no longer in Git, kept: gitfed.io/prune: disabled
+  Skipped,      // not applied: what it depends on failed
+  WouldApply,   // dry run: an apply would change it
+  WouldPrune,   // dry run / diff: would be deleted
+};
+
+std::string_view toString(State s);
+std::string_view toString(Health h);
+std::string_view toString(Phase p);
+std::string_view toString(Action a);
+
+// One differing field: a JSON pointer into the object, and the value Git wants
+// (after the server's normalisation when confirmed by a dry run) and the live
+// one; nullopt when the field is absent on that side.
+struct DriftEntry {
+  std::string path;
+  std::optional<nlohmann::json> desired;
+  std::optional<nlohmann::json> live;
+};
+
+struct ObjectReport {
+  ObjectRef ref;
+  std::string source;  // "path:line" in the repository; empty for pruned objects
+  State state = State::Synced;
+  Health health = Health::Unknown;
+  std::string healthMessage;
+  Action action = Action::None;
+  std::vector<DriftEntry> drift;
+  std::string error;  // begins with ref.identity(); Secret values redacted
+};
+
+struct Summary {
+  std::size_t objects = 0;  // desired objects
+  std::size_t synced = 0, drifted = 0, missing = 0, failed = 0, progressing = 0, pruned = 0;
+};
+
+// Requests the engine made, by kind (its own count; tests also count at the
+// client).
+struct SyncStats {
+  std::size_t lists = 0, gets = 0, applies = 0, dryRuns = 0, deletes = 0, inventoryWrites = 0;
+  double seconds = 0;
+};
+
+struct SyncReport {
+  Phase phase = Phase::Synced;
+  std::string message;              // one line: why the phase, e.g. "2 objects failed; prune skipped"
+  std::vector<std::string> errors;  // render errors or per-object errors (redacted), in order
+  std::vector<ObjectReport> objects;  // every desired object in apply order, then pruned/retained ones
+  Summary summary;
+  bool pruneSkipped = false;    // prune was wanted but not done this round
+  std::string pruneMessage;     // why, when skipped
+  SyncStats stats;
+
+  bool ok() const { return phase != Phase::Failed; }
+};
+
+// Recomputes summary and phase from objects/errors (Failed when there are
+// errors or failed objects; else Drifted when drifted or missing; else
+// Progressing when an object is not healthy; else Synced).
+void finalize(SyncReport& report);
+
+// The whole report as JSON (what `gitfed apply --output json` prints).
+nlohmann::json toJson(const SyncReport& report);
+nlohmann::json toJson(const ObjectReport& object);
+
+}  // namespace gitfed::sync

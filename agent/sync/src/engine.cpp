@@ -1,0 +1,985 @@
+#include "gitfed/sync/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "gitfed/sync/health.h"
+#include "gitfed/sync/inventory.h"
+#include "gitfed/sync/order.h"
+#include "list_pages.h"
+#include "parallel.h"
+
+namespace gitfed::sync {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::vector<IgnoreRule> defaultIgnoreRules() {
+  std::vector<IgnoreRule> rules;
+  for (const char* kind : {"Deployment", "StatefulSet"}) {
+    IgnoreRule r;
+    r.group = "apps";
+    r.kind = kind;
+    r.fields.add({"spec", "replicas"});
+    r.onlyWhenHpaTargets = true;
+    rules.push_back(std::move(r));
+  }
+  return rules;
+}
+
+namespace {
+
+bool isDnsLabel(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
+  return std::all_of(s.begin(), s.end(), ok) && s.front() != '-' && s.back() != '-';
+}
+
+}  // namespace
+
+std::string validate(const SyncOptions& o) {
+  // gitfed-inventory-<id> must be a valid name; the id is also a label value.
+  if (!isDnsLabel(o.inventoryId, 46))
+    return "inventory id \"" + o.inventoryId + "\" must be 1-46 lowercase letters, digits or '-', not starting or ending with '-'";
+  if (!isDnsLabel(o.inventoryNamespace, 63)) return "inventory namespace \"" + o.inventoryNamespace + "\" is not a namespace name";
+  if (!isDnsLabel(o.defaultNamespace, 63)) return "default namespace \"" + o.defaultNamespace + "\" is not a namespace name";
+  if (o.parallelism == 0 || o.parallelism > 256) return "parallelism must be 1..256";
+  if (o.listPageSize == 0) return "listPageSize must be positive";
+  return {};
+}
+
+namespace {
+
+std::string describe(const kube::Error& e) {
+  std::string s = e.status ? std::to_string(e.status) : std::string("connection error");
+  if (!e.reason.empty()) s += " " + e.reason;
+  if (!e.message.empty()) s += ": " + e.message;
+  return s;
+}
+
+std::string seconds(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string stringAt(const json& obj, std::initializer_list<const char*> path) {
+  const json* cur = &obj;
+  for (const char* k : path) {
+    if (!cur->is_object()) return {};
+    auto it = cur->find(k);
+    if (it == cur->end()) return {};
+    cur = &*it;
+  }
+  return cur->is_string() ? cur->get<std::string>() : std::string();
+}
+
+// A 422 that says the change cannot be made in place.
+bool isImmutableError(const kube::Error& e) {
+  if (e.status != 422) return false;
+  return e.message.find("immutable") != std::string::npos || e.message.find("are forbidden") != std::string::npos;
+}
+
+// gitfed's own hash annotation is bookkeeping, not a difference to show.
+void dropAppliedHash(std::vector<DriftEntry>& drift) {
+  const std::string path = "/metadata/annotations/" + escapePointerToken(kAppliedHashAnnotation);
+  std::erase_if(drift, [&](DriftEntry& e) {
+    if (e.path == path) return true;
+    for (auto* side : {&e.desired, &e.live}) {
+      if (!*side) continue;
+      json* a = e.path == "/metadata/annotations" ? &**side
+                : e.path == "/metadata" && (*side)->contains("annotations") ? &(**side)["annotations"]
+                                                                             : nullptr;
+      if (a && a->is_object()) a->erase(std::string(kAppliedHashAnnotation));
+      if (a && a->empty() && e.path == "/metadata/annotations") side->reset();
+    }
+    return !e.desired && !e.live;
+  });
+}
+
+enum class Plan { InSync, Apply, Suspect, Drifted, Failed, Skipped };
+
+struct Item {
+  render::RenderedObject* obj = nullptr;
+  ObjectKey key;
+  kube::Resource resource;
+  bool resolved = false;
+  std::optional<std::size_t> crd;  // the CRD item defining this kind, while unresolved
+  std::string hash;
+  FieldSet ignore;
+  bool isSecret = false;
+  bool listed = false;     // found by the ownership LIST
+  bool liveKnown = false;  // its type (and namespace) was listed: not listed means not ours
+  std::string liveUid, liveRv;
+  std::optional<json> live;  // kept only where needed (suspects, dry runs)
+  std::vector<std::pair<std::vector<std::string>, json>> ignoredLive;  // live values of ignored fields
+  Plan plan = Plan::InSync;
+  Action applyAction = Action::None;
+  ObjectReport report;
+};
+
+struct Candidate {
+  ObjectRef ref;
+  kube::Resource resource;
+  std::string uid;
+  bool pruneDisabled = false;
+  int stage = 0;
+};
+
+struct TypeEntry {
+  kube::Resource resource;
+  std::set<std::string> namespaces;  // for per-namespace listing when cluster-wide LIST is forbidden
+  bool ok = true;
+  std::set<std::string> failedNamespaces;
+  std::string error;
+};
+
+std::string typeKey(const kube::Resource& r) { return r.group + "/" + r.plural; }
+
+}  // namespace
+
+// One sync round: the state of the round and its steps.
+class Round {
+ public:
+  Round(Engine& engine, render::RenderResult& rendered)
+      : engine_(engine), client_(engine.client_), o_(engine.options_), rendered_(rendered),
+        store_(engine.client_, engine.options_.inventoryNamespace, engine.options_.inventoryId) {}
+
+  SyncReport run() {
+    auto start = Clock::now();
+    runSteps();
+    for (auto& it : items_) {
+      if (!it.report.error.empty()) report_.errors.push_back(it.report.error);
+      report_.objects.push_back(std::move(it.report));
+    }
+    for (auto& r : pruneReports_) {
+      if (!r.error.empty()) report_.errors.push_back(r.error);
+      report_.objects.push_back(std::move(r));
+    }
+    report_.stats.lists = lists_;
+    report_.stats.gets = gets_;
+    report_.stats.applies = applies_;
+    report_.stats.dryRuns = dryRuns_;
+    report_.stats.deletes = deletes_;
+    report_.stats.inventoryWrites = inventoryWrites_;
+    report_.stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    finalize(report_);
+    if (report_.message.empty()) report_.message = summaryMessage();
+    spdlog::info("sync {}: {} ({} objects, {} applied, {} pruned, {} requests in {:.2f}s)", o_.inventoryId,
+                 toString(report_.phase), report_.summary.objects, applies_.load(), report_.summary.pruned,
+                 lists_ + gets_ + applies_ + dryRuns_ + deletes_ + inventoryWrites_, report_.stats.seconds);
+    return std::move(report_);
+  }
+
+ private:
+  void runSteps() {
+    if (auto bad = validate(o_); !bad.empty()) {
+      report_.errors.push_back("invalid sync options: " + bad);
+      report_.message = "invalid sync options; nothing applied, nothing pruned";
+      return;
+    }
+    if (!rendered_.ok()) {
+      for (const auto& d : rendered_.errors) report_.errors.push_back(d.format());
+      report_.message = "render failed (" + std::to_string(rendered_.errors.size()) +
+                        " error" + (rendered_.errors.size() == 1 ? "" : "s") + "); nothing applied, nothing pruned";
+      return;
+    }
+    prepare();
+    auto inv = store_.load();
+    ++gets_;
+    if (!inv) {
+      report_.errors.push_back("inventory " + o_.inventoryNamespace + "/" + store_.configMapName() +
+                               ": cannot be read: " + describe(inv.error()));
+      report_.message = "inventory unreadable; nothing applied, nothing pruned";
+      for (auto& it : items_)
+        if (it.plan != Plan::Failed) it.report.state = State::Missing, it.report.health = Health::Unknown;
+      return;
+    }
+    stored_ = *inv;
+    loadHpaTargets();
+    applyIgnoreRules();
+    observe();
+    confirmSuspects();
+    if (!o_.dryRun && !writeInventory(unionInventory(), "before applying")) {
+      for (auto& it : items_)
+        if (it.plan == Plan::Apply) fail(it, it.report.ref.identity() + ": not applied: the inventory could not be written");
+      report_.pruneSkipped = o_.prune;
+      report_.pruneMessage = "the inventory could not be written";
+      return;
+    }
+    applyAll();
+    prune();
+    if (!o_.dryRun) writeInventory(finalInventory(), "after pruning");
+    waitForHealth();
+    for (auto& it : items_) finishState(it);
+  }
+
+  // ---- prepare: identity, resource type, namespace, labels, hash --------------------
+
+  void prepare() {
+    auto& objects = rendered_.objects;
+    items_.resize(objects.size());
+    // CRDs of this revision, by the (group, kind) they define.
+    std::map<std::pair<std::string, std::string>, std::size_t> crds;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      const auto& o = objects[i];
+      if (o.group == "apiextensions.k8s.io" && o.kind == "CustomResourceDefinition") {
+        const json& spec = o.value.contains("spec") ? o.value["spec"] : json::object();
+        crds[{stringAt(spec, {"group"}), stringAt(spec, {"names", "kind"})}] = i;
+      }
+    }
+    std::map<std::pair<std::string, std::string>, kube::Result<kube::Resource>> resolved;
+    std::unordered_map<ObjectKey, std::size_t, ObjectKeyHash> seen;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      auto& o = objects[i];
+      Item& it = items_[i];
+      it.obj = &o;
+      std::string apiVersion = stringAt(o.value, {"apiVersion"});
+      it.report.ref = ObjectRef{apiVersion, o.kind, o.ns, o.name};
+      it.report.source = o.source.path.empty() ? std::string()
+                                               : o.source.path + (o.source.line > 0 ? ":" + std::to_string(o.source.line) : "");
+      it.isSecret = o.group.empty() && o.kind == "Secret";
+      it.report.health = Health::Unknown;
+      std::string identity = it.report.ref.identity();
+
+      if (auto a = stringAt(o.value, {"metadata", "annotations", std::string(kIgnoreFieldsAnnotation).c_str()}); !a.empty()) {
+        auto set = FieldSet::parse(a);
+        if (!set) {
+          fail(it, identity + ": annotation " + std::string(kIgnoreFieldsAnnotation) + ": " + set.error());
+          continue;
+        }
+        it.ignore = std::move(*set);
+      }
+
+      auto rk = std::make_pair(apiVersion, o.kind);
+      auto found = resolved.find(rk);
+      if (found == resolved.end()) found = resolved.emplace(rk, client_.resourceFor(apiVersion, o.kind)).first;
+      bool namespaced = true;
+      if (found->second) {
+        it.resource = *found->second;
+        it.resolved = true;
+        namespaced = it.resource.namespaced;
+      } else if (auto c = crds.find({o.group, o.kind}); c != crds.end() && found->second.error().notFound()) {
+        it.crd = c->second;  // resolved once its CRD is Established
+        namespaced = stringAt(objects[c->second].value, {"spec", "scope"}) != "Cluster";
+      } else if (found->second.error().notFound()) {
+        fail(it, identity + ": the server has no resource type " + apiVersion + " " + o.kind +
+                     " (is its CustomResourceDefinition installed?)");
+        continue;
+      } else {
+        fail(it, identity + ": discovery failed: " + describe(found->second.error()));
+        continue;
+      }
+      // Namespace: the default for namespaced kinds written without one;
+      // none for cluster-scoped kinds.
+      json& meta = o.value["metadata"];
+      if (namespaced && o.ns.empty()) {
+        o.ns = o_.defaultNamespace;
+        meta["namespace"] = o.ns;
+      } else if (!namespaced && !o.ns.empty()) {
+        o.ns.clear();
+        meta.erase("namespace");
+      }
+      it.report.ref.ns = o.ns;
+      it.key = it.report.ref.key();
+      if (auto [pos, inserted] = seen.emplace(it.key, i); !inserted) {
+        const auto& first = items_[pos->second].report;
+        fail(it, it.report.ref.identity() + ": duplicate object: also defined at " + first.source);
+        continue;
+      }
+      // The hash of what Git wants, then the ownership labels and the hash.
+      it.hash = contentHash(o.value);
+      json& labels = meta["labels"];
+      if (!labels.is_object()) labels = json::object();
+      labels[std::string(kManagedByLabel)] = kManagedByValue;
+      labels[std::string(kInventoryLabel)] = o_.inventoryId;
+      json& annotations = meta["annotations"];
+      if (!annotations.is_object()) annotations = json::object();
+      annotations[std::string(kAppliedHashAnnotation)] = it.hash;
+      index_.emplace(it.key, i);
+    }
+  }
+
+  // ---- cluster-wide ignore rules ------------------------------------------------------
+
+  void loadHpaTargets() {
+    bool needed = false;
+    for (const auto& rule : o_.ignoreRules)
+      if (rule.onlyWhenHpaTargets)
+        for (const auto& it : items_)
+          if (it.plan != Plan::Failed && it.key.group == rule.group && it.key.kind == rule.kind) needed = true;
+    if (!needed) return;
+    auto hpa = client_.resourceFor("autoscaling/v2", "HorizontalPodAutoscaler");
+    if (!hpa) hpa = client_.resourceFor("autoscaling/v1", "HorizontalPodAutoscaler");
+    if (!hpa) return;
+    ++lists_;
+    auto r = listPages(client_, *hpa, "", "", o_.listPageSize, [&](json& item) {
+      const json& ref = item.contains("spec") ? item["spec"].value("scaleTargetRef", json::object()) : json::object();
+      hpaTargets_.insert(ObjectKey{ObjectRef::groupOf(stringAt(ref, {"apiVersion"})), stringAt(ref, {"kind"}),
+                                   stringAt(item, {"metadata", "namespace"}), stringAt(ref, {"name"})});
+    });
+    if (!r) spdlog::warn("listing HorizontalPodAutoscalers failed ({}); HPA ignore rules do not apply this round", describe(r.error()));
+  }
+
+  void applyIgnoreRules() {
+    for (auto& it : items_) {
+      if (it.plan == Plan::Failed) continue;
+      for (const auto& rule : o_.ignoreRules) {
+        if (rule.group != it.key.group || rule.kind != it.key.kind) continue;
+        if (rule.onlyWhenHpaTargets && !hpaTargets_.contains(it.key)) continue;
+        it.ignore.merge(rule.fields);
+      }
+    }
+  }
+
+  // ---- observe: one LIST per type, compared locally ------------------------------------
+
+  void observe() {
+    std::map<std::string, TypeEntry> types;
+    for (auto& it : items_) {
+      if (it.plan == Plan::Failed || !it.resolved) continue;
+      auto& t = types[typeKey(it.resource)];
+      t.resource = it.resource;
+      t.namespaces.insert(it.key.ns);
+    }
+    // Types only the inventory remembers (objects removed from Git).
+    std::map<std::pair<std::string, std::string>, std::optional<kube::Resource>> invTypes;
+    for (const auto& [key, ref] : stored_.entries()) {
+      auto k = std::make_pair(ref.apiVersion, ref.kind);
+      auto f = invTypes.find(k);
+      if (f == invTypes.end()) {
+        auto r = client_.resourceFor(ref.apiVersion, ref.kind);
+        f = invTypes.emplace(k, r ? std::optional<kube::Resource>(*r) : std::nullopt).first;
+        if (!r && !r.error().notFound()) listFailed_ = true;  // cannot tell: keep it, do not prune this round
+      }
+      if (!f->second) continue;  // the type is gone (its CRD was deleted): so are its objects
+      auto& t = types[typeKey(*f->second)];
+      if (t.resource.plural.empty()) t.resource = *f->second;
+      t.namespaces.insert(ref.ns);
+    }
+    std::vector<TypeEntry*> list;
+    for (auto& [k, t] : types) list.push_back(&t);
+    std::string selector = std::string(kInventoryLabel) + "=" + o_.inventoryId;
+    parallelFor(list.size(), std::min(o_.parallelism, 4u), [&](std::size_t i) { listType(*list[i], selector); });
+
+    for (auto& [k, t] : types) {
+      if (!t.ok) {
+        listFailed_ = true;
+        report_.errors.push_back("list " + t.resource.apiVersion() + " " + t.resource.kind + ": " + t.error);
+      }
+      listedTypes_[k] = t;
+    }
+    // Desired objects the LIST did not return: new, not yet labelled, or unknown.
+    for (auto& it : items_) {
+      if (it.plan == Plan::Failed || it.listed) continue;
+      if (it.resolved) {
+        const auto& t = listedTypes_[typeKey(it.resource)];
+        it.liveKnown = t.ok && !t.failedNamespaces.contains(it.key.ns);
+      }
+      it.plan = Plan::Apply;
+      it.applyAction = it.liveKnown || !it.resolved ? Action::Created : Action::Updated;
+    }
+  }
+
+  void listType(TypeEntry& t, const std::string& selector) {
+    auto onItem = [&](json& live) { observeLive(t.resource, live); };
+    ++lists_;
+    auto r = listPages(client_, t.resource, "", selector, o_.listPageSize, onItem);
+    if (r) return;
+    if (r.error().status == 403 && t.resource.namespaced) {
+      // No cluster-wide LIST: one per namespace we care about.
+      for (const auto& ns : t.namespaces) {
+        if (ns.empty()) continue;
+        ++lists_;
+        auto rn = listPages(client_, t.resource, ns, selector, o_.listPageSize, onItem);
+        if (!rn) {
+          t.failedNamespaces.insert(ns);
+          t.ok = false;
+          t.error = describe(rn.error());
+        }
+      }
+      return;
+    }
+    t.ok = false;
+    t.error = describe(r.error());
+  }
+
+  // One live object this inventory owns.
+  void observeLive(const kube::Resource& resource, json& live) {
+    if (!live.contains("kind")) live["kind"] = resource.kind;
+    if (!live.contains("apiVersion")) live["apiVersion"] = resource.apiVersion();
+    ObjectKey key{resource.group, resource.kind, stringAt(live, {"metadata", "namespace"}),
+                  stringAt(live, {"metadata", "name"})};
+    auto found = index_.find(key);
+    if (found == index_.end()) {
+      Candidate c;
+      c.ref = ObjectRef{resource.apiVersion(), resource.kind, key.ns, key.name};
+      c.resource = resource;
+      c.uid = stringAt(live, {"metadata", "uid"});
+      c.pruneDisabled = stringAt(live, {"metadata", "annotations", std::string(kPruneAnnotation).c_str()}) == "disabled";
+      c.stage = stageKey(resource.group, resource.kind);
+      std::lock_guard lock(mutex_);
+      candidates_.push_back(std::move(c));
+      return;
+    }
+    Item& it = items_[found->second];
+    try {
+      classify(it, live);
+    } catch (const std::exception& e) {
+      fail(it, it.report.ref.identity() + ": cannot compare with the live object: " + e.what());
+    }
+  }
+
+  void classify(Item& it, json& live) {
+    it.listed = true;
+    it.liveKnown = true;
+    it.liveUid = stringAt(live, {"metadata", "uid"});
+    it.liveRv = stringAt(live, {"metadata", "resourceVersion"});
+    for (const auto& p : it.ignore.pointers())
+      if (const json* v = findAt(live, p)) it.ignoredLive.emplace_back(p, *v);
+    bool labelled = stringAt(live, {"metadata", "labels", std::string(kManagedByLabel).c_str()}) == kManagedByValue;
+    bool sameHash = stringAt(live, {"metadata", "annotations", std::string(kAppliedHashAnnotation).c_str()}) == it.hash;
+    auto health = assessHealth(live);
+    it.report.health = health.health;
+    it.report.healthMessage = health.message;
+    if (!labelled || !sameHash) {
+      it.plan = Plan::Apply;
+      it.applyAction = Action::Updated;
+      if (o_.dryRun) it.live = std::move(live);
+      return;
+    }
+    const json& desired = it.obj->value;
+    bool covered = it.isSecret && desired.contains("stringData") ? coversDesired(foldStringData(desired), live, it.ignore)
+                                                                 : coversDesired(desired, live, it.ignore);
+    if (covered) {
+      it.plan = Plan::InSync;
+      return;
+    }
+    it.plan = Plan::Suspect;
+    it.live = std::move(live);
+  }
+
+  // ---- confirm suspected drift with a server-side dry run ---------------------------------
+
+  void confirmSuspects() {
+    std::vector<std::size_t> suspects;
+    for (std::size_t i = 0; i < items_.size(); ++i)
+      if (items_[i].plan == Plan::Suspect) suspects.push_back(i);
+    parallelFor(suspects.size(), o_.parallelism, [&](std::size_t k) {
+      Item& it = items_[suspects[k]];
+      std::string cacheKey = it.liveUid + "/" + it.liveRv + "/" + it.hash;
+      {
+        std::lock_guard lock(engine_.cacheMutex_);
+        if (engine_.confirmedInSync_.contains(cacheKey)) {
+          it.plan = Plan::InSync;
+          it.live.reset();
+          return;
+        }
+      }
+      ++dryRuns_;
+      auto r = client_.apply(it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+      if (!r) {
+        // The real apply will say what is wrong (self-heal), or report it.
+        if (o_.driftMode == DriftMode::SelfHeal && !o_.dryRun) {
+          it.plan = Plan::Apply;
+          it.applyAction = Action::Healed;
+        } else {
+          fail(it, it.report.ref.identity() + ": dry-run apply failed: " + redact(it, describe(r.error())));
+        }
+        it.live.reset();
+        return;
+      }
+      auto drift = diffObjects(*r, *it.live, it.ignore);
+      it.live.reset();
+      if (drift.empty()) {
+        it.plan = Plan::InSync;
+        std::lock_guard lock(engine_.cacheMutex_);
+        engine_.confirmedInSync_.insert(cacheKey);
+        return;
+      }
+      if (it.isSecret) redactSecretDrift(drift);
+      it.report.drift = std::move(drift);
+      if (o_.driftMode == DriftMode::SelfHeal && !o_.dryRun) {
+        it.plan = Plan::Apply;
+        it.applyAction = Action::Healed;
+      } else {
+        it.plan = Plan::Drifted;
+      }
+    });
+  }
+
+  // ---- inventory -----------------------------------------------------------------------------
+
+  Inventory unionInventory() const {
+    Inventory inv = stored_;
+    for (const auto& it : items_)
+      if (it.resolved || it.crd) inv.add(it.report.ref);
+    return inv;
+  }
+
+  Inventory finalInventory() const {
+    Inventory inv = unionInventory();
+    for (const auto& k : dropFromInventory_) inv.remove(k);
+    return inv;
+  }
+
+  bool writeInventory(const Inventory& inv, const char* when) {
+    if (inv == stored_) return true;
+    ++inventoryWrites_;
+    auto r = store_.save(inv);
+    if (!r) {
+      report_.errors.push_back("inventory " + o_.inventoryNamespace + "/" + store_.configMapName() + ": write " + when +
+                               " failed: " + describe(r.error()));
+      return false;
+    }
+    stored_ = inv;
+    return true;
+  }
+
+  // ---- apply ------------------------------------------------------------------------------------
+
+  // What is sent: the labelled desired object, with the live values of
+  // ignored fields (another controller owns them).
+  json body(const Item& it) const {
+    if (it.ignoredLive.empty()) return it.obj->value;
+    json b = it.obj->value;
+    for (const auto& [p, v] : it.ignoredLive) setAt(b, p, v);
+    return b;
+  }
+
+  void applyAll() {
+    std::vector<KindOf> kinds;
+    kinds.reserve(items_.size());
+    for (const auto& it : items_) kinds.push_back(KindOf{it.key.group, it.key.kind});
+    auto stages = applyStages(kinds);
+    bool crdsWaited = false;
+    for (const auto& stage : stages) {
+      bool first = !stage.empty() && isFirstStageKind(items_[stage.front()].key.group, items_[stage.front()].key.kind);
+      if (!first && !crdsWaited) {
+        waitForCrds();
+        crdsWaited = true;
+      }
+      std::vector<std::size_t> todo;
+      for (auto i : stage) {
+        Item& it = items_[i];
+        if (it.plan != Plan::Apply) continue;
+        if (auto why = blockedBy(it); !why.empty()) {
+          skip(it, why);
+          continue;
+        }
+        todo.push_back(i);
+      }
+      parallelFor(todo.size(), o_.parallelism, [&](std::size_t k) {
+        Item& it = items_[todo[k]];
+        try {
+          applyOne(it);
+        } catch (const std::exception& e) {
+          fail(it, it.report.ref.identity() + ": apply failed: " + e.what());
+        }
+      });
+    }
+    if (!crdsWaited) waitForCrds();
+  }
+
+  // Why `it` cannot be applied because something it depends on failed; "" when it can.
+  std::string blockedBy(const Item& it) const {
+    if (it.crd) {
+      const Item& crd = items_[*it.crd];
+      return "skipped: its CustomResourceDefinition " + crd.report.ref.name +
+             (crd.plan == Plan::Failed || crd.plan == Plan::Skipped ? " failed" : " is not Established");
+    }
+    if (!it.key.ns.empty()) {
+      auto ns = index_.find(ObjectKey{"", "Namespace", "", it.key.ns});
+      if (ns != index_.end()) {
+        const Item& n = items_[ns->second];
+        if ((n.plan == Plan::Failed || n.plan == Plan::Skipped) && !n.listed)
+          return "skipped: Namespace " + it.key.ns + " could not be created";
+      }
+    }
+    return {};
+  }
+
+  void waitForCrds() {
+    // CRDs with custom resources waiting for them.
+    std::set<std::size_t> needed;
+    for (const auto& it : items_)
+      if (it.crd && it.plan != Plan::Failed) needed.insert(*it.crd);
+    if (needed.empty()) return;
+    auto deadline = Clock::now() + o_.crdEstablishedTimeout;
+    for (auto c : needed) {
+      Item& crd = items_[c];
+      if (crd.plan == Plan::Failed || crd.plan == Plan::Skipped) continue;
+      bool established = crd.report.health == Health::Healthy;
+      while (!established && !o_.dryRun) {
+        ++gets_;
+        auto live = client_.get(crd.resource, "", crd.key.name);
+        if (live) {
+          auto h = assessHealth(*live);
+          crd.report.health = h.health;
+          crd.report.healthMessage = h.message;
+          established = h.health == Health::Healthy;
+          if (h.health == Health::Degraded) break;
+        }
+        if (established || Clock::now() >= deadline) break;
+        std::this_thread::sleep_for(o_.pollInterval);
+      }
+      if (!established) continue;
+      // Discovery learns the new kind (the client refreshes on a miss).
+      for (auto& it : items_) {
+        if (it.crd != c || it.plan == Plan::Failed) continue;
+        for (;;) {
+          auto r = client_.resourceFor(it.report.ref.apiVersion, it.key.kind);
+          if (r) {
+            it.resource = *r;
+            it.resolved = true;
+            it.crd.reset();
+            break;
+          }
+          if (!r.error().notFound() || Clock::now() >= deadline) break;
+          std::this_thread::sleep_for(o_.pollInterval);
+        }
+      }
+    }
+    if (o_.dryRun) {
+      for (auto& it : items_)
+        if (it.crd && it.plan == Plan::Apply) {
+          it.plan = Plan::InSync;  // reported below as Missing
+          it.applyAction = Action::WouldApply;
+          it.report.state = State::Missing;
+          it.report.healthMessage = "its CustomResourceDefinition is not installed yet";
+        }
+    }
+  }
+
+  void applyOne(Item& it) {
+    const std::string identity = it.report.ref.identity();
+    if (o_.dryRun) {
+      dryRunOne(it);
+      return;
+    }
+    // Objects with ignored fields that we did not see: learn the live values first.
+    if (!it.ignore.empty() && !it.listed) {
+      ++gets_;
+      if (auto live = client_.get(it.resource, it.key.ns, it.key.name))
+        for (const auto& p : it.ignore.pointers())
+          if (const json* v = findAt(*live, p)) it.ignoredLive.emplace_back(p, *v);
+    }
+    ++applies_;
+    auto r = client_.apply(it.resource, body(it), kube::ApplyOptions{});
+    if (!r && isImmutableError(r.error())) {
+      if (stringAt(it.obj->value, {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) != "true") {
+        fail(it, identity + ": apply failed: " + redact(it, describe(r.error())) +
+                     " (an immutable field changed: set annotation " + std::string(kForceAnnotation) +
+                     ": \"true\" on the object to delete and recreate it)");
+        return;
+      }
+      if (auto err = recreate(it); !err.empty()) {
+        fail(it, identity + ": recreate failed: " + err);
+        return;
+      }
+      ++applies_;
+      r = client_.apply(it.resource, body(it), kube::ApplyOptions{});
+      if (r) it.applyAction = Action::Recreated;
+    }
+    if (!r) {
+      fail(it, identity + ": apply failed: " + redact(it, describe(r.error())));
+      return;
+    }
+    auto h = assessHealth(*r);
+    it.report.health = h.health;
+    it.report.healthMessage = h.message;
+    it.report.action = it.applyAction;
+    it.plan = Plan::InSync;
+    spdlog::debug("{} {}", toString(it.report.action), identity);
+  }
+
+  // Deletes the live object and waits until it is gone; an error message or "".
+  std::string recreate(Item& it) {
+    std::string uid = it.liveUid;
+    if (uid.empty()) {
+      ++gets_;
+      auto live = client_.get(it.resource, it.key.ns, it.key.name);
+      if (!live) return live.error().notFound() ? std::string() : describe(live.error());
+      uid = stringAt(*live, {"metadata", "uid"});
+    }
+    ++deletes_;
+    auto d = client_.remove(it.resource, it.key.ns, it.key.name, kube::Propagation::Foreground, uid);
+    if (!d && !d.error().notFound() && d.error().status != 409) return "delete: " + describe(d.error());
+    auto deadline = Clock::now() + o_.deleteTimeout;
+    for (;;) {
+      ++gets_;
+      auto live = client_.get(it.resource, it.key.ns, it.key.name);
+      if (!live && live.error().notFound()) return {};
+      if (live && stringAt(*live, {"metadata", "uid"}) != uid) return {};
+      if (Clock::now() >= deadline) return "the old object was not gone after " + seconds(o_.deleteTimeout);
+      std::this_thread::sleep_for(o_.pollInterval);
+    }
+  }
+
+  void dryRunOne(Item& it) {
+    // The live object to compare with: from the LIST, or (not ours yet) a GET.
+    if (!it.live && !it.listed) {
+      ++gets_;
+      auto live = client_.get(it.resource, it.key.ns, it.key.name);
+      if (live) it.live = std::move(*live);
+    }
+    ++dryRuns_;
+    auto r = client_.apply(it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+    it.report.action = Action::WouldApply;
+    if (!r) {
+      std::string msg = redact(it, describe(r.error()));
+      if (isImmutableError(r.error()) &&
+          stringAt(it.obj->value, {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) == "true") {
+        it.report.healthMessage = "would be deleted and recreated (immutable field; " + std::string(kForceAnnotation) + ")";
+        it.report.state = State::Drifted;
+        it.plan = Plan::Drifted;
+        return;
+      }
+      fail(it, it.report.ref.identity() + ": dry-run apply failed: " + msg);
+      return;
+    }
+    if (!it.live) {
+      it.report.state = State::Missing;
+      it.plan = Plan::Drifted;
+      return;
+    }
+    auto drift = diffObjects(*r, *it.live, it.ignore);
+    it.live.reset();
+    dropAppliedHash(drift);
+    if (it.isSecret) redactSecretDrift(drift);
+    if (drift.empty()) {
+      it.report.action = Action::None;  // only the hash or labels would change
+      it.plan = Plan::InSync;
+      return;
+    }
+    it.report.drift = std::move(drift);
+    it.plan = Plan::Drifted;
+  }
+
+  // ---- prune ------------------------------------------------------------------------------------
+
+  void prune() {
+    // Inventory entries not wanted and not found by a LIST that worked: gone
+    // already, or no longer ours (label removed): forget them.
+    std::set<ObjectKey> candidateKeys;
+    for (const auto& c : candidates_) candidateKeys.insert(c.ref.key());
+    for (const auto& [key, ref] : stored_.entries()) {
+      if (index_.contains(key) || candidateKeys.contains(key)) continue;
+      auto r = client_.resourceFor(ref.apiVersion, ref.kind);
+      if (!r) {
+        if (r.error().notFound()) dropFromInventory_.push_back(key);
+        continue;
+      }
+      auto t = listedTypes_.find(typeKey(*r));
+      if (t != listedTypes_.end() && t->second.ok && !t->second.failedNamespaces.contains(ref.ns))
+        dropFromInventory_.push_back(key);
+    }
+    if (!o_.prune) return;
+    std::string blocked = pruneBlocker();
+    if (!blocked.empty()) {
+      // Said only when there may be something to prune.
+      bool somethingToPrune = !candidates_.empty() || listFailed_;
+      for (const auto& [key, ref] : stored_.entries())
+        if (!index_.contains(key)) somethingToPrune = true;
+      if (somethingToPrune) {
+        report_.pruneSkipped = true;
+        report_.pruneMessage = blocked;
+        if (blocked.starts_with("the revision renders to no objects")) report_.errors.push_back("prune refused: " + blocked);
+        spdlog::warn("prune skipped: {}", blocked);
+      }
+      return;
+    }
+    if (candidates_.empty()) return;
+
+    std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& a, const Candidate& b) {
+      return std::tie(a.stage, a.ref.apiVersion, a.ref.kind, a.ref.ns, a.ref.name) <
+             std::tie(b.stage, b.ref.apiVersion, b.ref.kind, b.ref.ns, b.ref.name);
+    });
+    // A LIST that started over (expired continue token) reports some twice.
+    candidates_.erase(std::unique(candidates_.begin(), candidates_.end(),
+                                  [](const Candidate& a, const Candidate& b) { return a.ref.key() == b.ref.key(); }),
+                      candidates_.end());
+    std::vector<KindOf> kinds;
+    for (const auto& c : candidates_) kinds.push_back(KindOf{c.resource.group, c.resource.kind});
+    pruneReports_.resize(candidates_.size());
+    std::vector<std::size_t> reportIndex(candidates_.size());
+    for (std::size_t i = 0; i < candidates_.size(); ++i) {
+      auto& r = pruneReports_[i];
+      r.ref = candidates_[i].ref;
+      r.health = Health::Unknown;
+      r.state = State::Pruned;
+    }
+    for (const auto& stage : pruneStages(kinds)) {
+      parallelFor(stage.size(), o_.parallelism, [&](std::size_t k) {
+        std::size_t i = stage[k];
+        const Candidate& c = candidates_[i];
+        ObjectReport& r = pruneReports_[i];
+        if (c.pruneDisabled) {
+          r.state = State::Synced;
+          r.action = Action::Retained;
+          r.healthMessage = "not in Git; kept: " + std::string(kPruneAnnotation) + ": disabled";
+          return;
+        }
+        if (o_.dryRun) {
+          r.state = State::Drifted;
+          r.action = Action::WouldPrune;
+          return;
+        }
+        ++deletes_;
+        auto d = client_.remove(c.resource, c.ref.ns, c.ref.name, kube::Propagation::Background, c.uid);
+        if (!d && !d.error().notFound()) {
+          r.state = State::Failed;
+          r.error = c.ref.identity() + ": prune failed: " + describe(d.error());
+          return;
+        }
+        r.action = Action::Pruned;
+        std::lock_guard lock(mutex_);
+        dropFromInventory_.push_back(c.ref.key());
+        spdlog::debug("pruned {}", c.ref.identity());
+      });
+    }
+  }
+
+  // Why nothing may be pruned this round; "" when pruning may go ahead.
+  std::string pruneBlocker() const {
+    std::size_t failed = 0;
+    for (const auto& it : items_)
+      if (it.plan == Plan::Failed || it.plan == Plan::Skipped) ++failed;
+    if (failed > 0) return std::to_string(failed) + " object" + (failed == 1 ? "" : "s") + " failed this round";
+    if (listFailed_) return "a LIST failed this round: the set of owned objects is not known";
+    if (!report_.errors.empty()) return "errors this round";
+    if (index_.empty() && !o_.allowEmptyPrune && !candidates_.empty())
+      return "the revision renders to no objects: refusing to prune all " + std::to_string(candidates_.size()) +
+             " owned objects (allow it explicitly to do so)";
+    return {};
+  }
+
+  // ---- health ---------------------------------------------------------------------------------------
+
+  void waitForHealth() {
+    if (o_.dryRun || o_.healthTimeout.count() <= 0) return;
+    auto deadline = Clock::now() + o_.healthTimeout;
+    for (;;) {
+      std::vector<std::size_t> waiting;
+      for (std::size_t i = 0; i < items_.size(); ++i)
+        if (items_[i].plan == Plan::InSync && items_[i].report.health == Health::Progressing) waiting.push_back(i);
+      if (waiting.empty()) return;
+      if (Clock::now() >= deadline) {
+        for (auto i : waiting) {
+          auto& r = items_[i].report;
+          r.health = Health::Degraded;
+          r.healthMessage = "not healthy after " + seconds(o_.healthTimeout) + ": " + r.healthMessage;
+        }
+        return;
+      }
+      std::this_thread::sleep_for(o_.pollInterval);
+      parallelFor(waiting.size(), o_.parallelism, [&](std::size_t k) {
+        Item& it = items_[waiting[k]];
+        ++gets_;
+        auto live = client_.get(it.resource, it.key.ns, it.key.name);
+        if (!live) return;
+        auto h = assessHealth(*live);
+        it.report.health = h.health;
+        it.report.healthMessage = h.message;
+      });
+    }
+  }
+
+  // ---- states ---------------------------------------------------------------------------------------
+
+  void finishState(Item& it) {
+    auto& r = it.report;
+    switch (it.plan) {
+      case Plan::Failed:
+      case Plan::Skipped:
+        r.state = State::Failed;
+        return;
+      case Plan::Drifted:
+        if (r.state != State::Missing) r.state = State::Drifted;
+        return;
+      case Plan::Apply:  // not reached: applyAll decides every Apply
+      case Plan::Suspect:
+        r.state = State::Missing;
+        return;
+      case Plan::InSync:
+        if (r.state == State::Missing) return;  // dry run: custom resource of a CRD not installed yet
+        r.state = r.health == Health::Progressing ? State::Progressing : State::Synced;
+        return;
+    }
+  }
+
+  void fail(Item& it, std::string message) {
+    it.plan = Plan::Failed;
+    it.report.state = State::Failed;
+    it.report.error = std::move(message);
+    spdlog::debug("{}", it.report.error);
+  }
+
+  void skip(Item& it, const std::string& why) {
+    it.plan = Plan::Skipped;
+    it.report.state = State::Failed;
+    it.report.action = Action::Skipped;
+    it.report.error = it.report.ref.identity() + ": " + why;
+  }
+
+  // Error text about a Secret never carries its values.
+  std::string redact(const Item& it, std::string text) const {
+    return it.isSecret ? redactSecretText(std::move(text), it.obj->value) : text;
+  }
+
+  std::string summaryMessage() const {
+    std::map<Action, std::size_t> counts;
+    for (const auto& o : report_.objects) ++counts[o.action];
+    std::string s;
+    auto add = [&](Action a, const char* word) {
+      if (auto c = counts[a]) s += (s.empty() ? "" : ", ") + std::to_string(c) + " " + word;
+    };
+    add(Action::Created, "created");
+    add(Action::Updated, "updated");
+    add(Action::Healed, "healed");
+    add(Action::Recreated, "recreated");
+    add(Action::Pruned, "pruned");
+    add(Action::Retained, "retained");
+    add(Action::WouldApply, "would change");
+    add(Action::WouldPrune, "would be pruned");
+    if (report_.summary.failed) s += (s.empty() ? "" : ", ") + std::to_string(report_.summary.failed) + " failed";
+    if (report_.summary.drifted) s += (s.empty() ? "" : ", ") + std::to_string(report_.summary.drifted) + " drifted";
+    if (s.empty()) s = "no changes";
+    if (report_.pruneSkipped) s += "; prune skipped: " + report_.pruneMessage;
+    return s;
+  }
+
+  Engine& engine_;
+  kube::KubeClient& client_;
+  const SyncOptions& o_;
+  render::RenderResult& rendered_;
+  InventoryStore store_;
+  SyncReport report_;
+  std::vector<Item> items_;
+  std::unordered_map<ObjectKey, std::size_t, ObjectKeyHash> index_;
+  std::set<ObjectKey> hpaTargets_;
+  Inventory stored_;
+  std::map<std::string, TypeEntry> listedTypes_;
+  std::vector<Candidate> candidates_;
+  std::vector<ObjectReport> pruneReports_;
+  std::vector<ObjectKey> dropFromInventory_;
+  bool listFailed_ = false;
+  std::mutex mutex_;
+  std::atomic<std::size_t> lists_{0}, gets_{0}, applies_{0}, dryRuns_{0}, deletes_{0}, inventoryWrites_{0};
+};
+
+Engine::Engine(kube::KubeClient& client, SyncOptions options) : client_(client), options_(std::move(options)) {}
+
+SyncReport Engine::sync(render::RenderResult rendered) {
+  Round round(*this, rendered);
+  return round.run();
+}
+
+}  // namespace gitfed::sync

@@ -1,0 +1,117 @@
+#include "gitfed/sync/report.h"
+
+namespace gitfed::sync {
+
+std::string_view toString(State s) {
+  switch (s) {
+    case State::Synced: return "Synced";
+    case State::Drifted: return "Drifted";
+    case State::Missing: return "Missing";
+    case State::Failed: return "Failed";
+    case State::Progressing: return "Progressing";
+    case State::Pruned: return "Pruned";
+  }
+  return "Unknown";
+}
+
+std::string_view toString(Health h) {
+  switch (h) {
+    case Health::Healthy: return "Healthy";
+    case Health::Progressing: return "Progressing";
+    case Health::Degraded: return "Degraded";
+    case Health::Unknown: return "Unknown";
+  }
+  return "Unknown";
+}
+
+std::string_view toString(Phase p) {
+  switch (p) {
+    case Phase::Synced: return "Synced";
+    case Phase::Progressing: return "Progressing";
+    case Phase::Drifted: return "Drifted";
+    case Phase::Failed: return "Failed";
+  }
+  return "Failed";
+}
+
+std::string_view toString(Action a) {
+  switch (a) {
+    case Action::None: return "none";
+    case Action::Created: return "created";
+    case Action::Updated: return "updated";
+    case Action::Healed: return "healed";
+    case Action::Recreated: return "recreated";
+    case Action::Pruned: return "pruned";
+    case Action::Retained: return "retained";
+    case Action::Skipped: return "skipped";
+    case Action::WouldApply: return "would-apply";
+    case Action::WouldPrune: return "would-prune";
+  }
+  return "none";
+}
+
+void finalize(SyncReport& report) {
+  Summary s;
+  bool unhealthy = false;
+  for (const auto& o : report.objects) {
+    switch (o.state) {
+      case State::Synced: ++s.synced; break;
+      case State::Drifted: ++s.drifted; break;
+      case State::Missing: ++s.missing; break;
+      case State::Failed: ++s.failed; break;
+      case State::Progressing: ++s.progressing; break;
+      case State::Pruned: ++s.pruned; break;
+    }
+    if (o.state != State::Pruned && o.action != Action::Retained && o.action != Action::WouldPrune) {
+      ++s.objects;
+      if (o.health == Health::Progressing || o.health == Health::Degraded) unhealthy = true;
+    }
+  }
+  report.summary = s;
+  if (!report.errors.empty() || s.failed > 0)
+    report.phase = Phase::Failed;
+  else if (s.drifted > 0 || s.missing > 0)
+    report.phase = Phase::Drifted;
+  else if (s.progressing > 0 || unhealthy)
+    report.phase = Phase::Progressing;
+  else
+    report.phase = Phase::Synced;
+}
+
+nlohmann::json toJson(const ObjectReport& o) {
+  nlohmann::json j = {{"apiVersion", o.ref.apiVersion}, {"kind", o.ref.kind}};
+  if (!o.ref.ns.empty()) j["namespace"] = o.ref.ns;
+  j["name"] = o.ref.name;
+  j["state"] = toString(o.state);
+  j["health"] = toString(o.health);
+  if (!o.healthMessage.empty()) j["healthMessage"] = o.healthMessage;
+  j["action"] = toString(o.action);
+  if (!o.source.empty()) j["source"] = o.source;
+  if (!o.drift.empty()) {
+    auto& d = j["drift"] = nlohmann::json::array();
+    for (const auto& e : o.drift)
+      d.push_back({{"path", e.path}, {"desired", e.desired ? *e.desired : nlohmann::json()},
+                   {"live", e.live ? *e.live : nlohmann::json()}});
+  }
+  if (!o.error.empty()) j["error"] = o.error;
+  return j;
+}
+
+nlohmann::json toJson(const SyncReport& r) {
+  nlohmann::json j;
+  j["phase"] = toString(r.phase);
+  j["message"] = r.message;
+  j["errors"] = r.errors;
+  j["summary"] = {{"objects", r.summary.objects}, {"synced", r.summary.synced},   {"drifted", r.summary.drifted},
+                  {"missing", r.summary.missing}, {"failed", r.summary.failed},   {"progressing", r.summary.progressing},
+                  {"pruned", r.summary.pruned}};
+  if (r.pruneSkipped) j["pruneSkipped"] = r.pruneMessage;
+  j["stats"] = {{"lists", r.stats.lists},     {"gets", r.stats.gets},       {"applies", r.stats.applies},
+                {"dryRuns", r.stats.dryRuns}, {"deletes", r.stats.deletes}, {"inventoryWrites", r.stats.inventoryWrites},
+                {"seconds", r.stats.seconds}};
+  auto& objects = j["objects"] = nlohmann::json::array();
+  for (const auto& o : r.objects) objects.push_back(toJson(o));
+  return j;
+}
+
+}  // namespace gitfed::sync
