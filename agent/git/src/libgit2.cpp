@@ -1,0 +1,43 @@
+#include "gitfed/git/libgit2.h"
+
+#include <git2.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+#include "net.h"
+
+namespace gitfed::git {
+namespace {
+std::atomic<int> gInstances{0};
+}
+
+Libgit2::Libgit2() {
+  int count = git_libgit2_init();
+  if (count < 0) {
+    const git_error* e = git_error_last();
+    std::fprintf(stderr, "gitfed: libgit2 initialisation failed: %s\n", e && e->message ? e->message : "unknown error");
+    std::abort();
+  }
+  if (count == 1) {
+    // Streams are registered per libgit2 lifetime: shutdown forgets them.
+    if (detail::registerTimedSocketStream() < 0) {
+      std::fprintf(stderr, "gitfed: cannot register the socket stream with libgit2\n");
+      std::abort();
+    }
+    // Objects are verified against their ids when read (a corrupt cache shows).
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
+  }
+  ++gInstances;
+}
+
+Libgit2::~Libgit2() {
+  --gInstances;
+  git_libgit2_shutdown();
+}
+
+bool Libgit2::active() { return gInstances.load() > 0; }
+
+}  // namespace gitfed::git

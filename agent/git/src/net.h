@@ -1,0 +1,68 @@
+#pragma once
+// Time limits for libgit2's network I/O (internal). libgit2 1.5 has no
+// timeouts of its own, so gitfed registers its own socket stream
+// (git_stream_register(GIT_STREAM_STANDARD)): connect with a deadline,
+// poll-before-read/write with an idle limit. TLS (mbedTLS) is layered on it by
+// libgit2, and ssh (libssh2) uses its socket directly; for those, and for any
+// operation running past its overall deadline, a watchdog shuts the sockets
+// down, which wakes every blocked read.
+//
+// An OperationDeadline is installed for the calling thread around each
+// libgit2 network call; streams opened on that thread register with it.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "gitfed/git/remote.h"
+
+namespace gitfed::git::detail {
+
+// What a stream needs of its operation's deadline; shared, because a stream
+// may outlive the scope that opened it.
+struct DeadlineState {
+  Timeouts timeouts;
+  std::chrono::steady_clock::time_point deadline;
+  std::atomic<bool> expired{false};
+  std::mutex mu;
+  std::set<int> sockets;
+
+  // Milliseconds for one connect / one read or write: the configured limit,
+  // capped by what is left of the operation (at least 1).
+  int connectTimeoutMs() const;
+  int ioTimeoutMs() const;
+  void addSocket(int fd);
+  void removeSocket(int fd);
+};
+
+class OperationDeadline {
+ public:
+  explicit OperationDeadline(const Timeouts& timeouts);
+  ~OperationDeadline();
+  OperationDeadline(const OperationDeadline&) = delete;
+  OperationDeadline& operator=(const OperationDeadline&) = delete;
+
+  // The deadline of the current thread's operation, or null.
+  static std::shared_ptr<DeadlineState> current();
+
+  bool expired() const { return state_->expired.load(); }
+
+ private:
+  void watch();
+
+  std::shared_ptr<DeadlineState> state_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::shared_ptr<DeadlineState> previous_;
+  std::thread watchdog_;
+};
+
+// Registers the timed socket stream with libgit2 (after git_libgit2_init).
+int registerTimedSocketStream();
+
+}  // namespace gitfed::git::detail

@@ -1,0 +1,420 @@
+#include "session.h"
+
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <mbedtls/base64.h>
+#include <mbedtls/sha256.h>
+#include <sstream>
+
+#include "check.h"
+
+namespace gitfed::git::detail {
+namespace {
+
+constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+// A secret read from a file; wiped when it goes.
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+  ~Secret() { wipe(); }
+  Secret(const Secret&) = delete;
+  Secret& operator=(const Secret&) = delete;
+  Secret(Secret&& o) noexcept : value_(std::move(o.value_)) { o.wipe(); }
+  Secret& operator=(Secret&& o) noexcept {
+    if (this != &o) {
+      wipe();
+      value_ = std::move(o.value_);
+      o.wipe();
+    }
+    return *this;
+  }
+  const char* c_str() const { return value_.c_str(); }
+  bool empty() const { return value_.empty(); }
+
+ private:
+  void wipe() {
+    volatile char* p = value_.data();
+    for (std::size_t i = 0; i < value_.size(); ++i) p[i] = 0;
+    value_.clear();
+  }
+  std::string value_;
+};
+
+// Reads a credential file: one value, trailing newlines dropped. Errors name
+// the file, never its content.
+Result<Secret> readSecretFile(const std::filesystem::path& file, const char* what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(ErrorCode::Auth, std::string("cannot read the ") + what + " file " + file.string());
+  std::string value;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    value.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (value.size() > 65536) {
+      Secret wipe(std::move(value));
+      return fail(ErrorCode::Auth, std::string("the ") + what + " file " + file.string() + " is over 64 KiB");
+    }
+  }
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  if (value.empty()) return fail(ErrorCode::Auth, std::string("the ") + what + " file " + file.string() + " is empty");
+  if (value.find('\0') != std::string::npos || value.find('\n') != std::string::npos) {
+    Secret wipe(std::move(value));
+    return fail(ErrorCode::Auth, std::string("the ") + what + " file " + file.string() + " holds more than one line");
+  }
+  return Secret(std::move(value));
+}
+
+bool sameHost(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool isIpLiteral(std::string_view host) {
+  return !host.empty() && (host.find(':') != std::string_view::npos ||
+                           std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }));
+}
+
+bool deadlinePassed() {
+  auto state = OperationDeadline::current();
+  return state && state->expired.load();
+}
+
+std::string keyTypeName(git_cert_ssh_raw_type_t type) {
+  switch (type) {
+    case GIT_CERT_SSH_RAW_TYPE_RSA: return "ssh-rsa";
+    case GIT_CERT_SSH_RAW_TYPE_DSS: return "ssh-dss";
+    case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_256: return "ecdsa-sha2-nistp256";
+    case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_384: return "ecdsa-sha2-nistp384";
+    case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_521: return "ecdsa-sha2-nistp521";
+    case GIT_CERT_SSH_RAW_TYPE_KEY_ED25519: return "ssh-ed25519";
+    default: return "";
+  }
+}
+
+// "SHA256:base64" as ssh-keygen -l prints it.
+std::string fingerprint(std::string_view blob) {
+  unsigned char digest[32];
+  mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(blob.data()), blob.size(), digest, 0);
+  unsigned char out[64];
+  std::size_t len = 0;
+  mbedtls_base64_encode(out, sizeof out, &len, digest, sizeof digest);
+  std::string s(reinterpret_cast<char*>(out), len);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return "SHA256:" + s;
+}
+
+std::string hostOfUrl(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) return {};
+  auto rest = url.substr(sep + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  if (rest.starts_with('[')) return std::string(rest.substr(1, rest.find(']') - 1));
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+int refuse(CallbackContext* ctx, ErrorCode code, std::string message, int rc) {
+  if (!ctx->failure) ctx->failure = Error{code, {}, std::move(message)};
+  git_error_set_str(GIT_ERROR_CALLBACK, ctx->failure->message.c_str());
+  return rc;
+}
+
+int onCredentials(git_credential** out, const char* url, const char* userFromUrl, unsigned int allowed, void* payload) {
+  auto* ctx = static_cast<CallbackContext*>(payload);
+  const RemoteUrl& ours = ctx->url;
+  // Credentials go to the configured host only, never to where a redirect points.
+  if (url != nullptr && ours.scheme != RemoteUrl::Scheme::Ssh) {
+    std::string host = hostOfUrl(url);
+    if (!host.empty() && !sameHost(host, ours.host))
+      return refuse(ctx, ErrorCode::Auth,
+                    "the server redirected to another host (" + host + "); credentials are only sent to " + ours.host,
+                    GIT_EAUTH);
+  }
+  const Credentials& c = ctx->options.credentials;
+  if (ours.scheme == RemoteUrl::Scheme::Ssh) {
+    std::string user = userFromUrl && *userFromUrl ? userFromUrl : (!ours.user.empty() ? ours.user : (c.sshUser.empty() ? "git" : c.sshUser));
+    if ((allowed & GIT_CREDENTIAL_USERNAME) && !(allowed & GIT_CREDENTIAL_SSH_KEY))
+      return git_credential_username_new(out, user.c_str());
+    if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
+      return refuse(ctx, ErrorCode::Auth, "the ssh server does not accept public-key authentication", GIT_EAUTH);
+    if (c.sshKeyFile.empty())
+      return refuse(ctx, ErrorCode::Auth, "the ssh server requires a key and no sshKeyFile is configured", GIT_EAUTH);
+    if (++ctx->secretAttempts > 1)
+      return refuse(ctx, ErrorCode::Auth,
+                    "the ssh server refused the key " + c.sshKeyFile.string() + " for user " + user, GIT_EAUTH);
+    Secret passphrase;
+    if (!c.sshPassphraseFile.empty()) {
+      auto p = readSecretFile(c.sshPassphraseFile, "ssh passphrase");
+      if (!p) return refuse(ctx, p.error().code, p.error().message, GIT_EAUTH);
+      passphrase = std::move(*p);
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(c.sshKeyFile, ec))
+      return refuse(ctx, ErrorCode::Auth, "cannot read the ssh key file " + c.sshKeyFile.string(), GIT_EAUTH);
+    std::string pub = c.sshPublicKeyFile.string();
+    return git_credential_ssh_key_new(out, user.c_str(), pub.empty() ? nullptr : pub.c_str(), c.sshKeyFile.c_str(),
+                                      passphrase.empty() ? nullptr : passphrase.c_str());
+  }
+  if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT))
+    return refuse(ctx, ErrorCode::Auth, "the server asks for an unsupported authentication method", GIT_EAUTH);
+  if (ours.scheme != RemoteUrl::Scheme::Https)
+    return refuse(ctx, ErrorCode::Auth, "the server asks for credentials; they are only sent over https", GIT_EAUTH);
+  if (c.passwordFile.empty() && c.tokenFile.empty())
+    return refuse(ctx, ErrorCode::Auth,
+                  "the server requires authentication (HTTP 401) and no passwordFile or tokenFile is configured", GIT_EAUTH);
+  if (++ctx->secretAttempts > 1)
+    return refuse(ctx, ErrorCode::Auth,
+                  "the server refused the credentials (HTTP 401) from " +
+                      (c.tokenFile.empty() ? c.passwordFile.string() : c.tokenFile.string()),
+                  GIT_EAUTH);
+  std::string user = c.username;
+  if (!c.usernameFile.empty()) {
+    auto u = readSecretFile(c.usernameFile, "username");
+    if (!u) return refuse(ctx, u.error().code, u.error().message, GIT_EAUTH);
+    user = u->c_str();
+  }
+  if (user.empty()) {
+    if (c.tokenFile.empty())
+      return refuse(ctx, ErrorCode::Auth, "a passwordFile needs a username or usernameFile", GIT_EAUTH);
+    user = "git";
+  }
+  auto secret = c.tokenFile.empty() ? readSecretFile(c.passwordFile, "password") : readSecretFile(c.tokenFile, "token");
+  if (!secret) return refuse(ctx, secret.error().code, secret.error().message, GIT_EAUTH);
+  return git_credential_userpass_plaintext_new(out, user.c_str(), secret->c_str());
+}
+
+int onCertificate(git_cert* cert, int valid, const char* host, void* payload) {
+  auto* ctx = static_cast<CallbackContext*>(payload);
+  std::string h = host ? host : "";
+  if (cert->cert_type == GIT_CERT_X509) {
+    if (!sameHost(h, ctx->url.host))
+      return refuse(ctx, ErrorCode::Certificate,
+                    "the server redirected to another host (" + h + "); only " + ctx->url.host + " is trusted",
+                    GIT_ECERTIFICATE);
+    if (valid) return 0;
+    // libgit2 verified the chain (against the CA file) and the name; it failed.
+    std::string why = "the TLS certificate of " + h + " is not trusted: it is not signed by a CA in " +
+                      (ctx->options.credentials.caFile.empty() ? std::string(kSystemCaBundle)
+                                                               : ctx->options.credentials.caFile.string()) +
+                      ", has expired, or is not issued for " + h;
+    if (isIpLiteral(h))
+      why += " (libgit2 built with mbedTLS, as on Debian 12, cannot match IP addresses in certificates: "
+             "use the server's DNS name)";
+    return refuse(ctx, ErrorCode::Certificate, why, GIT_ECERTIFICATE);
+  }
+  if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+    // libgit2's `valid` reflects ~/.ssh/known_hosts, which is not ours to
+    // trust: only the configured known_hosts file decides.
+    auto* key = reinterpret_cast<git_cert_hostkey*>(cert);
+    if (!ctx->knownHosts)
+      return refuse(ctx, ErrorCode::HostKey, "no known_hosts file is configured; ssh servers are verified against one",
+                    GIT_ECERTIFICATE);
+    if (!(key->type & GIT_CERT_SSH_RAW) || key->hostkey == nullptr)
+      return refuse(ctx, ErrorCode::HostKey, "the ssh server's host key is not available for checking", GIT_ECERTIFICATE);
+    std::string type = keyTypeName(key->raw_type);
+    std::string_view blob(key->hostkey, key->hostkey_len);
+    int port = ctx->url.effectivePort();
+    std::string name = KnownHosts::lookupName(h, port);
+    std::string file = ctx->options.credentials.knownHostsFile.string();
+    switch (ctx->knownHosts->check(h, port, type, blob)) {
+      case KnownHosts::Verdict::Match:
+        return 0;
+      case KnownHosts::Verdict::Unknown:
+        return refuse(ctx, ErrorCode::HostKey,
+                      "unknown ssh host " + name + ": " + file + " has no entry for it (" + type + " key " +
+                          fingerprint(blob) + ")",
+                      GIT_ECERTIFICATE);
+      case KnownHosts::Verdict::Changed:
+        return refuse(ctx, ErrorCode::HostKey,
+                      "the ssh host key of " + name + " has CHANGED: it presents " + type + " " + fingerprint(blob) +
+                          ", which is not the key in " + file + " (a man-in-the-middle, or a re-installed server)",
+                      GIT_ECERTIFICATE);
+      case KnownHosts::Verdict::TypeNotListed: {
+        std::string listed;
+        for (const auto& t : ctx->knownHosts->typesFor(h, port)) listed += (listed.empty() ? "" : ", ") + t;
+        return refuse(ctx, ErrorCode::HostKey,
+                      "the ssh server " + name + " presents a " + type + " key (" + fingerprint(blob) + "), but " +
+                          file + " lists only " + listed + " keys for it: add its " + type + " key",
+                      GIT_ECERTIFICATE);
+      }
+      case KnownHosts::Verdict::Revoked:
+        return refuse(ctx, ErrorCode::HostKey, "the ssh host key of " + name + " is marked @revoked in " + file,
+                      GIT_ECERTIFICATE);
+    }
+  }
+  return refuse(ctx, ErrorCode::Certificate, "unsupported certificate type", GIT_ECERTIFICATE);
+}
+
+int checkDeadline(CallbackContext* ctx) {
+  if (!deadlinePassed()) return 0;
+  ctx->expired = true;
+  return refuse(ctx, ErrorCode::Timeout, "timed out", -1);
+}
+
+int onTransferProgress(const git_indexer_progress*, void* payload) {
+  return checkDeadline(static_cast<CallbackContext*>(payload));
+}
+int onSideband(const char*, int, void* payload) { return checkDeadline(static_cast<CallbackContext*>(payload)); }
+int onPushTransfer(unsigned int, unsigned int, size_t, void* payload) {
+  return checkDeadline(static_cast<CallbackContext*>(payload));
+}
+int onPackProgress(int, uint32_t, uint32_t, void* payload) { return checkDeadline(static_cast<CallbackContext*>(payload)); }
+
+int onPushUpdateReference(const char* refname, const char* status, void* payload) {
+  auto* ctx = static_cast<CallbackContext*>(payload);
+  ctx->pushStatus.emplace_back(refname ? refname : "", status ? status : "");
+  return 0;
+}
+
+std::shared_mutex gCaMu;
+std::string gCaCurrent;  // guarded by gCaMu
+
+}  // namespace
+
+Result<CaScope> CaScope::acquire(const std::filesystem::path& caFile) {
+  std::string want = caFile.string();
+  std::error_code ec;
+  if (want.empty()) want = kSystemCaBundle;
+  if (!std::filesystem::is_regular_file(want, ec))
+    return fail(ErrorCode::Certificate, "the CA file " + want + " does not exist");
+  while (true) {
+    {
+      std::shared_lock lock(gCaMu);
+      if (gCaCurrent == want) return CaScope(std::move(lock));
+    }
+    std::unique_lock lock(gCaMu);
+    if (gCaCurrent != want) {
+      if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, want.c_str(), nullptr) < 0) {
+        Error e = libgit2Error(-1, "");
+        gCaCurrent.clear();
+        return fail(ErrorCode::Certificate, "cannot load the CA file " + want + ": " + e.message);
+      }
+      gCaCurrent = want;
+    }
+  }
+}
+
+Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* repo, const RemoteOptions& options,
+                                                             std::string context) {
+  auto url = parseRemoteUrl(options.url);
+  if (!url) return std::unexpected(withContext(url.error(), context));
+  std::unique_ptr<RemoteSession> s(new RemoteSession());
+  s->context_ = std::move(context);
+  s->ctx_ = std::make_unique<CallbackContext>();
+  s->ctx_->options = options;
+  s->ctx_->url = *url;
+  if (url->scheme == RemoteUrl::Scheme::Ssh) {
+    if (options.credentials.knownHostsFile.empty())
+      return fail(ErrorCode::HostKey, "ssh needs a known_hosts file (knownHostsFile): host keys are always checked",
+                  s->context_);
+    auto hosts = KnownHosts::load(options.credentials.knownHostsFile);
+    if (!hosts) return std::unexpected(withContext(hosts.error(), s->context_));
+    s->ctx_->knownHosts = std::move(*hosts);
+  }
+  if (url->scheme == RemoteUrl::Scheme::Https) {
+    auto ca = CaScope::acquire(options.credentials.caFile);
+    if (!ca) return std::unexpected(withContext(ca.error(), s->context_));
+    s->ca_.emplace(std::move(*ca));
+  }
+  git_remote* raw = nullptr;
+  if (int rc = git_remote_create_anonymous(&raw, repo, url->text.c_str()); rc < 0)
+    return std::unexpected(libgit2Error(rc, s->context_));
+  s->remote_.reset(raw);
+  return s;
+}
+
+RemoteSession::~RemoteSession() { disconnect(); }
+
+void RemoteSession::disconnect() {
+  if (remote_ && git_remote_connected(remote_.get())) git_remote_disconnect(remote_.get());
+}
+
+void RemoteSession::fillCallbacks(git_remote_callbacks& cb) {
+  cb.credentials = onCredentials;
+  cb.certificate_check = onCertificate;
+  cb.transfer_progress = onTransferProgress;
+  cb.sideband_progress = onSideband;
+  cb.push_transfer_progress = onPushTransfer;
+  cb.pack_progress = onPackProgress;
+  cb.push_update_reference = onPushUpdateReference;
+  cb.payload = ctx_.get();
+}
+
+Error RemoteSession::error(int rc) {
+  Error lib = libgit2Error(rc, context_);
+  if (ctx_->failure) return Error{ctx_->failure->code, context_, ctx_->failure->message};
+  if (ctx_->expired || deadlinePassed())
+    return Error{ErrorCode::Timeout, context_,
+                 "timed out after " + std::to_string(ctx_->options.timeouts.operation.count()) + " ms (" + lib.message + ")"};
+  if (lib.message.find("timed out") != std::string::npos) lib.code = ErrorCode::Timeout;
+  return lib;
+}
+
+Result<std::vector<RemoteRef>> RemoteSession::connect(git_direction direction) {
+  git_remote_connect_options opts;
+  git_remote_connect_options_init(&opts, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
+  fillCallbacks(opts.callbacks);
+  opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  opts.proxy_opts.type = GIT_PROXY_NONE;
+  if (int rc = git_remote_connect_ext(remote_.get(), direction, &opts); rc < 0) return std::unexpected(error(rc));
+  const git_remote_head** heads = nullptr;
+  std::size_t n = 0;
+  if (int rc = git_remote_ls(&heads, &n, remote_.get()); rc < 0) return std::unexpected(error(rc));
+  std::vector<RemoteRef> refs;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string name = heads[i]->name;
+    std::string oid = oidHex(heads[i]->oid);
+    if (name.ends_with("^{}")) {
+      name.resize(name.size() - 3);
+      auto it = std::find_if(refs.begin(), refs.end(), [&](const RemoteRef& r) { return r.name == name; });
+      if (it != refs.end()) it->peeled = oid;
+      continue;
+    }
+    refs.push_back(RemoteRef{std::move(name), std::move(oid), {}});
+  }
+  return refs;
+}
+
+Result<TransferStats> RemoteSession::fetch(const std::vector<std::string>& refspecs) {
+  std::vector<char*> specs;
+  for (const auto& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
+  git_strarray array{specs.data(), specs.size()};
+  git_fetch_options opts;
+  git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+  fillCallbacks(opts.callbacks);
+  opts.prune = GIT_FETCH_NO_PRUNE;
+  opts.update_fetchhead = 0;
+  opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  opts.proxy_opts.type = GIT_PROXY_NONE;
+  if (int rc = git_remote_fetch(remote_.get(), &array, &opts, nullptr); rc < 0) return std::unexpected(error(rc));
+  const git_indexer_progress* stats = git_remote_stats(remote_.get());
+  return TransferStats{stats ? stats->received_objects : 0u, stats ? stats->received_bytes : 0u};
+}
+
+Result<PushResult> RemoteSession::push(const std::string& refspec) {
+  char* spec = const_cast<char*>(refspec.c_str());
+  git_strarray array{&spec, 1};
+  git_push_options opts;
+  git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+  fillCallbacks(opts.callbacks);
+  opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  opts.proxy_opts.type = GIT_PROXY_NONE;
+  ctx_->pushStatus.clear();
+  int rc = git_remote_push(remote_.get(), &array, &opts);
+  if (rc == GIT_ENONFASTFORWARD) {
+    // libgit2 saw, before sending, that the remote ref moved past our parent.
+    Error e = libgit2Error(rc, context_);
+    return PushResult{false, "non-fast-forward (" + e.message + ")"};
+  }
+  if (rc < 0) return std::unexpected(error(rc));
+  for (const auto& [ref, status] : ctx_->pushStatus)
+    if (!status.empty()) return PushResult{false, status};
+  return PushResult{true, {}};
+}
+
+}  // namespace gitfed::git::detail
