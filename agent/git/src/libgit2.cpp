@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "net.h"
+#include "session.h"
 
 namespace gitfed::git {
 namespace {
@@ -26,6 +27,7 @@ Libgit2::Libgit2() {
       std::fprintf(stderr, "gitfed: cannot register the socket stream with libgit2\n");
       std::abort();
     }
+    detail::CaScope::forget();
     // Objects are verified against their ids when read (a corrupt cache shows).
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);

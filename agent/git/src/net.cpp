@@ -107,7 +107,10 @@ int waitReady(TimedSocket* st, short events, const char* what) {
   int rc;
   do rc = ::poll(&pfd, 1, timeout);
   while (rc < 0 && errno == EINTR);
-  if (rc == 0) return setError(std::string(what) + " " + where(st) + " timed out after " + std::to_string(timeout) + " ms");
+  if (rc == 0) {
+    if (stateOf(st)) stateOf(st)->ioTimedOut = true;
+    return setError(std::string(what) + " " + where(st) + " timed out after " + std::to_string(timeout) + " ms");
+  }
   if (rc < 0) return setError(std::string(what) + " " + where(st) + ": " + std::strerror(errno));
   return 0;
 }

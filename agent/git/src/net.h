@@ -28,6 +28,7 @@ struct DeadlineState {
   Timeouts timeouts;
   std::chrono::steady_clock::time_point deadline;
   std::atomic<bool> expired{false};
+  std::atomic<bool> ioTimedOut{false};  // a read or write waited longer than timeouts.io
   std::mutex mu;
   std::set<int> sockets;
 

@@ -275,6 +275,11 @@ std::string gCaCurrent;  // guarded by gCaMu
 
 }  // namespace
 
+void CaScope::forget() {
+  std::unique_lock lock(gCaMu);
+  gCaCurrent.clear();
+}
+
 Result<CaScope> CaScope::acquire(const std::filesystem::path& caFile) {
   std::string want = caFile.string();
   std::error_code ec;
@@ -350,6 +355,10 @@ Error RemoteSession::error(int rc) {
   if (ctx_->expired || deadlinePassed())
     return Error{ErrorCode::Timeout, context_,
                  "timed out after " + std::to_string(ctx_->options.timeouts.operation.count()) + " ms (" + lib.message + ")"};
+  // mbedTLS and the http parser replace our stream's message with their own.
+  if (auto state = OperationDeadline::current(); state && state->ioTimedOut)
+    return Error{ErrorCode::Timeout, context_,
+                 "no data for " + std::to_string(ctx_->options.timeouts.io.count()) + " ms (" + lib.message + ")"};
   if (lib.message.find("timed out") != std::string::npos) lib.code = ErrorCode::Timeout;
   return lib;
 }

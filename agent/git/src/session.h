@@ -30,6 +30,8 @@ namespace gitfed::git::detail {
 class CaScope {
  public:
   static Result<CaScope> acquire(const std::filesystem::path& caFile);
+  // libgit2 was (re)initialised: its CA setting is back to the default.
+  static void forget();
   CaScope(CaScope&&) = default;
 
  private:
