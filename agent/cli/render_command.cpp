@@ -2,10 +2,10 @@
 // (render spec, section 9).
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
@@ -100,7 +100,7 @@ int renderCommand(const Args& args) {
   }
   render::DiskSourceTree tree(treeRoot);
   auto repo = render::loadRepository(tree, options);
-  auto result = render::renderCluster(repo, *cluster, labels);
+  auto result = render::renderCluster(std::move(repo), *cluster, labels);
   std::vector<render::RenderedObject> all = std::move(result.objects);
   std::vector<render::Diagnostic> errors = std::move(result.errors);
   if (!errors.empty()) {
@@ -108,14 +108,17 @@ int renderCommand(const Args& args) {
     std::fprintf(stderr, "gitfed render: %zu error%s; nothing rendered\n", errors.size(), errors.size() == 1 ? "" : "s");
     return 1;
   }
-  std::ostringstream out;
   if (output == "json")
-    render::writeJsonList(out, all);
+    render::writeJsonList(stdout, all);
   else
-    render::writeYamlStream(out, all);
-  std::string text = out.str();
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  return std::fflush(stdout) == 0 ? 0 : 1;
+    render::writeYamlStream(stdout, all);
+  if (std::fflush(stdout) != 0) {
+    std::perror("gitfed render: writing the output");
+    return 1;
+  }
+  // Done: the OS takes back the memory faster than freeing 10,000 objects
+  // one by one would (a third of the run, measured in bench/).
+  std::_Exit(0);
 }
 
 GITFED_COMMAND("render", "render a fleet repository for one cluster", renderCommand);

@@ -570,7 +570,22 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
   return repo;
 }
 
+namespace {
+RenderResult renderImpl(const Repository& repo, Repository* owned, const std::string& name, const Labels& localLabels);
+}  // namespace
+
 RenderResult renderCluster(const Repository& repo, const std::string& name, const Labels& localLabels) {
+  return renderImpl(repo, nullptr, name, localLabels);
+}
+
+RenderResult renderCluster(Repository&& repo, const std::string& name, const Labels& localLabels) {
+  return renderImpl(repo, &repo, name, localLabels);
+}
+
+namespace {
+
+// `owned`, when given, is `repo` itself, and its documents may be moved from.
+RenderResult renderImpl(const Repository& repo, Repository* owned, const std::string& name, const Labels& localLabels) {
   RenderResult result;
   result.errors = repo.errors;
   ClusterIdentity& cluster = result.cluster;
@@ -585,11 +600,10 @@ RenderResult renderCluster(const Repository& repo, const std::string& name, cons
       namespacePlaced[d.value["metadata"]["name"].get<std::string>()] = d.placement.matches(cluster);
 
   std::vector<RenderedObject> objects;
-  for (const auto& d : repo.documents) {
+  for (std::size_t index = 0; index < repo.documents.size(); ++index) {
+    const SourceDocument& d = repo.documents[index];
     if (!d.placement.matches(cluster)) continue;
-    const json& metadata = d.value["metadata"];
-    const std::string& objName = metadata["name"].get_ref<const std::string&>();
-    std::string ns = stringAt(metadata, "namespace");
+    std::string ns = stringAt(d.value["metadata"], "namespace");
     bool namespaced = d.federated ? d.target.namespaced : !ns.empty();
     if (namespaced && !ns.empty()) {
       auto it = namespacePlaced.find(ns);
@@ -600,8 +614,9 @@ RenderResult renderCluster(const Repository& repo, const std::string& name, cons
     };
 
     json obj;
+    std::string objName = d.value["metadata"]["name"].get<std::string>();
     if (!d.federated) {
-      obj = d.value;
+      obj = owned ? std::move(owned->documents[index].value) : d.value;
       json& md = obj["metadata"];
       if (auto a = md.find("annotations"); a != md.end() && a->is_object()) {
         a->erase(std::string(kClusterNames));
@@ -611,7 +626,10 @@ RenderResult renderCluster(const Repository& repo, const std::string& name, cons
     } else {
       const json* spec = member(d.value, "spec");
       const json* tmpl = spec ? member(*spec, "template") : nullptr;
-      obj = tmpl ? *tmpl : json::object();
+      if (tmpl && owned)
+        obj = std::move(owned->documents[index].value["spec"]["template"]);
+      else
+        obj = tmpl ? *tmpl : json::object();
       auto fixIdentity = [&]() -> bool {
         obj["apiVersion"] = d.target.apiVersion;
         obj["kind"] = d.target.kind;
@@ -688,5 +706,7 @@ RenderResult renderCluster(const Repository& repo, const std::string& name, cons
   for (const auto& k : keys) result.objects.push_back(std::move(objects[k.order]));
   return result;
 }
+
+}  // namespace
 
 }  // namespace gitfed::render

@@ -125,6 +125,9 @@ nlohmann::json normalizeNumber(double v) {
 Result<json> resolvePlainScalar(std::string_view s) {
   if (s.empty()) return json(nullptr);
   char c = s[0];
+  // Fast path: every null/bool/inf/nan word is at most 6 characters long, and
+  // numbers start with a digit, a sign or a dot.
+  if (s.size() > 6 && !isDigit(c) && c != '+' && c != '-' && c != '.') return json(std::string(s));
   if (c == '~' || c == 'n' || c == 'N') {
     if (isNullWord(s)) return json(nullptr);
   }

@@ -68,3 +68,29 @@ TEST_CASE("gitfed reads every corpus file exactly as kubectl does", "[render][ku
   }
   CHECK(files >= 6);
 }
+
+TEST_CASE("kubectl reads gitfed's YAML output as gitfed's JSON output", "[render][kubectl][writer]") {
+  // Every string a writer can get wrong, in one ConfigMap.
+  gitfed::test::TempDir d;
+  std::string yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tricky, namespace: default}\ndata:\n";
+  const char* values[] = {"", "true", "yes", "n", "80", "0644", "1e3", "<<", "- x", "? x", ": x", "a: b", "a #b",
+                          "#c", "[a]", "{a}", "*a", "&a", "!a", "|", ">", "'", "\\\"", "%x", "@x", " lead", "trail ",
+                          "tab\\there", "line\\nbreak", "ends\\n", "two\\n\\n", "\\nstarts", "a\\r\\nb", "\\u00e9",
+                          "\\u0085", "\\u2028", "\\ufeffbom", "x\\n \\ny", "x\\n  indented\\ny\\n", "~", "null",
+                          "2024-01-01", "1.2.3"};
+  int i = 0;
+  for (const char* v : values) yaml += "  k" + std::to_string(i++) + ": \"" + v + "\"\n";
+  d.write("in/cm.yaml", yaml);
+  auto rendered = run(gitfedBinary() + " render --cluster c " + shellQuote((d.path() / "in").string()));
+  REQUIRE(rendered.status == 0);
+  d.write("out.yaml", rendered.out);
+  auto kubectl = run("kubectl label --local -f " + shellQuote((d.path() / "out.yaml").string()) + " -o json gitfed-corpus=x");
+  INFO(rendered.out);
+  REQUIRE(kubectl.status == 0);
+  auto ours = run(gitfedBinary() + " render --cluster c --output json " + shellQuote((d.path() / "in").string()));
+  REQUIRE(ours.status == 0);
+  auto expected = byIdentity(kubectl.out);
+  auto actual = byIdentity(ours.out);
+  REQUIRE(expected.size() == 1);
+  CHECK(actual.begin()->second.dump(2) == expected.begin()->second.dump(2));
+}

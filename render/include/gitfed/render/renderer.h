@@ -114,6 +114,9 @@ struct RenderResult {
 // Renders `repo` for the cluster named `name`, whose local labels overlay the
 // registry entry's labels (the local value wins on the same key).
 RenderResult renderCluster(const Repository& repo, const std::string& name, const Labels& localLabels = {});
+// The same, consuming the repository: objects are moved out of it instead of
+// copied (one render of a big repository, as `gitfed render` does).
+RenderResult renderCluster(Repository&& repo, const std::string& name, const Labels& localLabels = {});
 
 // The spec's kind rank (section 7): Namespace first, unknown kinds last.
 int kindRank(const std::string& kind);

@@ -1,10 +1,12 @@
 #pragma once
-// Writing rendered objects: a YAML stream (yaml-cpp's emitter; strings that
-// would read back as another type are quoted) or a JSON `v1 List`.
+// Writing rendered objects: a YAML stream in kubectl's layout, or a JSON
+// `v1 List`. Strings that would read back as another type (`"true"`, `"80"`,
+// `"<<"`) are quoted, by the reader's own rules, so the output means to kubectl
+// what it means to gitfed. Pure functions; thread-safe.
 
 #include <nlohmann/json.hpp>
 
-#include <ostream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -14,11 +16,12 @@ namespace gitfed::render {
 
 // One YAML document (no `---`), ending with a newline.
 std::string toYaml(const nlohmann::json& value);
+void appendYaml(std::string& out, const nlohmann::json& value);
 
 // Documents separated by `---` lines.
-void writeYamlStream(std::ostream& out, const std::vector<RenderedObject>& objects);
+void writeYamlStream(std::FILE* out, const std::vector<RenderedObject>& objects);
 
-// {"apiVersion": "v1", "kind": "List", "items": [...]}, indented, newline-terminated.
-void writeJsonList(std::ostream& out, const std::vector<RenderedObject>& objects);
+// {"apiVersion": "v1", "items": [...], "kind": "List"}, indented by 2, newline-terminated.
+void writeJsonList(std::FILE* out, const std::vector<RenderedObject>& objects);
 
 }  // namespace gitfed::render
