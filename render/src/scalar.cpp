@@ -128,6 +128,13 @@ Result<json> resolvePlainScalar(std::string_view s) {
   // Fast path: every null/bool/inf/nan word is at most 6 characters long, and
   // numbers start with a digit, a sign or a dot.
   if (s.size() > 6 && !isDigit(c) && c != '+' && c != '-' && c != '.') return json(std::string(s));
+  switch (c) {  // the first letters of the null, bool, inf and nan words
+    case '~': case 'n': case 'N': case 'y': case 'Y': case 't': case 'T': case 'f': case 'F': case 'o': case 'O':
+    case '.': case '+': case '-':
+      break;
+    default:
+      if (!isDigit(c)) return json(std::string(s));
+  }
   if (c == '~' || c == 'n' || c == 'N') {
     if (isNullWord(s)) return json(nullptr);
   }

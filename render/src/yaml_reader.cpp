@@ -93,7 +93,8 @@ struct Anchor {
 struct Frame {
   json value;
   bool isMap = false;
-  std::optional<std::string> key;  // the key waiting for its value
+  bool hasKey = false;       // a key was read, its value is next
+  json* slot = nullptr;       // where that value goes (a node of `value`: std::map nodes are stable)
   int keyLine = 0;
   bool mergePending = false;  // the key was `<<`
   // Keys written in the mapping itself, once a merge has happened (before
@@ -153,7 +154,7 @@ class DocumentBuilder {
     return true;
   }
 
-  bool expectingKey() const { return !stack_.empty() && stack_.back().isMap && !stack_.back().key; }
+  bool expectingKey() const { return !stack_.empty() && stack_.back().isMap && !stack_.back().hasKey; }
 
   void registerAnchor(std::string_view name, const json& value, std::uint64_t nodes, int depth) {
     if (name.empty()) return;
@@ -178,34 +179,40 @@ class DocumentBuilder {
       top.value.push_back(std::move(value));
       return;
     }
-    if (!top.key) {  // this value is a key
+    if (!top.hasKey) {  // this value is a key
       auto k = keyText(value);
       if (!k) return setError(line, k.error().message);
       deliverKey(std::move(*k), line, false);
       return;
     }
+    top.hasKey = false;
     if (top.mergePending) {
       top.mergePending = false;
-      top.key.reset();
       addMerge(top, std::move(value), line);
       return;
     }
-    top.value[std::move(*top.key)] = std::move(value);
-    top.key.reset();
+    *top.slot = std::move(value);
   }
 
   void deliverKey(std::string key, int line, bool isMerge) {
     Frame& top = stack_.back();
+    top.keyLine = line;
     if (isMerge) {
       top.mergePending = true;
-      top.key = std::string();
-      top.keyLine = line;
+      top.hasKey = true;
       return;
     }
-    bool duplicate = top.explicitKeys ? !top.explicitKeys->insert(key).second : top.value.contains(key);
-    if (duplicate) return setError(line, "duplicate key \"" + key + "\" in a mapping");
-    top.key = std::move(key);
-    top.keyLine = line;
+    auto& object = top.value.get_ref<json::object_t&>();
+    if (top.explicitKeys) {
+      if (!top.explicitKeys->insert(key).second) return setError(line, "duplicate key \"" + key + "\" in a mapping");
+      top.slot = &object[std::move(key)];  // may replace a merged value: written after `<<`, it wins
+    } else {
+      // One lookup: insert a placeholder, fill it when the value arrives.
+      auto [it, inserted] = object.emplace(std::move(key), nullptr);
+      if (!inserted) return setError(line, "duplicate key \"" + it->first + "\" in a mapping");
+      top.slot = &it->second;
+    }
+    top.hasKey = true;
   }
 
   // go-yaml v2 (kubectl) semantics: a merge assigns its keys at the point it is
