@@ -1,0 +1,278 @@
+#include "gitfed/status/report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include "gitfed/render/document_reader.h"
+#include "gitfed/render/writer.h"
+
+namespace gitfed::status {
+namespace {
+
+using nlohmann::json;
+
+Result<ClusterStatus> bad(const std::string& why) { return git::fail(ErrorCode::InvalidArgument, why, "status report"); }
+
+std::string str(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::size_t count(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_number_unsigned() ? it->get<std::size_t>()
+         : it != doc.end() && it->is_number_integer() && it->get<long long>() >= 0
+             ? static_cast<std::size_t>(it->get<long long>())
+             : 0;
+}
+
+template <class E>
+std::optional<E> parseEnum(std::string_view s, std::initializer_list<E> all) {
+  for (E e : all)
+    if (s == toString(e)) return e;
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* toString(Phase p) {
+  switch (p) {
+    case Phase::Synced: return "Synced";
+    case Phase::Progressing: return "Progressing";
+    case Phase::Drifted: return "Drifted";
+    case Phase::Failed: return "Failed";
+    case Phase::Stale: return "Stale";
+  }
+  return "?";
+}
+
+const char* toString(ObjectState s) {
+  switch (s) {
+    case ObjectState::Drifted: return "Drifted";
+    case ObjectState::Missing: return "Missing";
+    case ObjectState::Failed: return "Failed";
+    case ObjectState::Progressing: return "Progressing";
+    case ObjectState::Pruned: return "Pruned";
+  }
+  return "?";
+}
+
+const char* toString(Health h) {
+  switch (h) {
+    case Health::Healthy: return "Healthy";
+    case Health::Progressing: return "Progressing";
+    case Health::Degraded: return "Degraded";
+    case Health::Unknown: return "Unknown";
+  }
+  return "?";
+}
+
+std::optional<Phase> parsePhase(std::string_view s) {
+  return parseEnum(s, {Phase::Synced, Phase::Progressing, Phase::Drifted, Phase::Failed, Phase::Stale});
+}
+
+std::string formatTime(Clock::time_point t) {
+  std::time_t secs = Clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::optional<Clock::time_point> parseTime(std::string_view s) {
+  std::tm tm{};
+  std::string text(s);
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  std::string_view rest(end);
+  if (!rest.empty() && rest.front() == '.') {  // fractional seconds
+    rest.remove_prefix(1);
+    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+  }
+  if (rest != "Z") return std::nullopt;
+  return Clock::from_time_t(timegm(&tm));
+}
+
+bool isValidClusterName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front()) || !alnum(name.back())) return false;
+  for (char c : name)
+    if (!alnum(c) && c != '-' && c != '.') return false;
+  return name.find("..") == std::string_view::npos;
+}
+
+void limitObjects(ClusterStatus& report) {
+  if (report.objects.size() <= kMaxObjects) return;
+  report.truncated += report.objects.size() - kMaxObjects;
+  report.objects.resize(kMaxObjects);
+}
+
+json toJson(const ClusterStatus& r) {
+  json doc = json::object();
+  doc["apiVersion"] = "gitfed.io/v1alpha1";
+  doc["kind"] = "ClusterStatus";
+  doc["metadata"] = {{"name", r.name}};
+  if (!r.labels.empty()) doc["metadata"]["labels"] = r.labels;
+  doc["source"] = {{"url", r.source.url}, {"ref", r.source.ref}, {"revision", r.source.revision}};
+  json sync = {{"phase", toString(r.sync.phase)}, {"appliedRevision", r.sync.appliedRevision}, {"message", r.sync.message}};
+  if (r.sync.lastAttemptAt) sync["lastAttemptAt"] = formatTime(*r.sync.lastAttemptAt);
+  if (r.sync.lastSuccessAt) sync["lastSuccessAt"] = formatTime(*r.sync.lastSuccessAt);
+  json errors = json::array();
+  for (const auto& e : r.sync.errors) {
+    json item = json::object();
+    if (!e.file.empty()) item["file"] = e.file;
+    if (e.line > 0) item["line"] = e.line;
+    if (!e.object.empty()) item["object"] = e.object;
+    item["message"] = e.message;
+    errors.push_back(std::move(item));
+  }
+  sync["errors"] = std::move(errors);
+  doc["sync"] = std::move(sync);
+  const Summary& s = r.summary;
+  doc["summary"] = {{"objects", s.objects}, {"synced", s.synced},           {"drifted", s.drifted}, {"missing", s.missing},
+                    {"failed", s.failed},   {"progressing", s.progressing}, {"pruned", s.pruned}};
+  json objects = json::array();
+  for (const auto& o : r.objects) {
+    json item = {{"apiVersion", o.apiVersion}, {"kind", o.kind}, {"name", o.name},
+                 {"state", toString(o.state)}, {"health", toString(o.health)}};
+    if (!o.ns.empty()) item["namespace"] = o.ns;
+    if (!o.message.empty()) item["message"] = o.message;
+    if (!o.drift.empty()) {
+      json drift = json::array();
+      for (const auto& d : o.drift) drift.push_back({{"path", d.path}, {"desired", d.desired}, {"live", d.live}});
+      item["drift"] = std::move(drift);
+    }
+    objects.push_back(std::move(item));
+  }
+  doc["objects"] = std::move(objects);
+  if (r.truncated > 0) doc["truncated"] = r.truncated;
+  doc["agent"] = {{"version", r.agentVersion}};
+  return doc;
+}
+
+Result<ClusterStatus> fromJson(const json& doc) {
+  if (!doc.is_object()) return bad("not a mapping");
+  if (str(doc, "apiVersion") != "gitfed.io/v1alpha1" || str(doc, "kind") != "ClusterStatus")
+    return bad("not a gitfed.io/v1alpha1 ClusterStatus");
+  ClusterStatus r;
+  const json meta = doc.value("metadata", json::object());
+  r.name = str(meta, "name");
+  if (!isValidClusterName(r.name)) return bad("invalid metadata.name \"" + r.name + "\"");
+  if (auto it = meta.find("labels"); it != meta.end() && it->is_object())
+    for (const auto& [k, v] : it->items())
+      if (v.is_string()) r.labels[k] = v.get<std::string>();
+  const json source = doc.value("source", json::object());
+  r.source.url = str(source, "url");
+  r.source.ref = str(source, "ref");
+  r.source.revision = str(source, "revision");
+  const json sync = doc.value("sync", json::object());
+  auto phase = parsePhase(str(sync, "phase"));
+  if (!phase) return bad("invalid sync.phase \"" + str(sync, "phase") + "\"");
+  r.sync.phase = *phase;
+  r.sync.appliedRevision = str(sync, "appliedRevision");
+  r.sync.lastAttemptAt = parseTime(str(sync, "lastAttemptAt"));
+  r.sync.lastSuccessAt = parseTime(str(sync, "lastSuccessAt"));
+  r.sync.message = str(sync, "message");
+  if (auto it = sync.find("errors"); it != sync.end() && it->is_array())
+    for (const auto& e : *it) {
+      if (!e.is_object()) continue;
+      ReportError re;
+      re.file = str(e, "file");
+      re.line = static_cast<int>(count(e, "line"));
+      re.object = str(e, "object");
+      re.message = str(e, "message");
+      r.sync.errors.push_back(std::move(re));
+    }
+  const json summary = doc.value("summary", json::object());
+  r.summary = Summary{count(summary, "objects"), count(summary, "synced"),      count(summary, "drifted"),
+                      count(summary, "missing"), count(summary, "failed"),      count(summary, "progressing"),
+                      count(summary, "pruned")};
+  if (auto it = doc.find("objects"); it != doc.end() && it->is_array())
+    for (const auto& o : *it) {
+      if (!o.is_object()) continue;
+      ObjectStatus os;
+      os.apiVersion = str(o, "apiVersion");
+      os.kind = str(o, "kind");
+      os.ns = str(o, "namespace");
+      os.name = str(o, "name");
+      os.state = parseEnum(str(o, "state"), {ObjectState::Drifted, ObjectState::Missing, ObjectState::Failed,
+                                             ObjectState::Progressing, ObjectState::Pruned})
+                     .value_or(ObjectState::Drifted);
+      os.health = parseEnum(str(o, "health"), {Health::Healthy, Health::Progressing, Health::Degraded, Health::Unknown})
+                      .value_or(Health::Unknown);
+      os.message = str(o, "message");
+      if (auto d = o.find("drift"); d != o.end() && d->is_array())
+        for (const auto& item : *d)
+          if (item.is_object())
+            os.drift.push_back(Drift{str(item, "path"), item.value("desired", json()), item.value("live", json())});
+      r.objects.push_back(std::move(os));
+    }
+  r.truncated = count(doc, "truncated");
+  r.agentVersion = str(doc.value("agent", json::object()), "version");
+  return r;
+}
+
+std::string toYamlText(const ClusterStatus& report) {
+  json doc = toJson(report);
+  std::string out;
+  // One single-key mapping at a time: the spec's key order, not the map's.
+  for (const char* key : {"apiVersion", "kind", "metadata", "source", "sync", "summary", "objects", "truncated", "agent"}) {
+    auto it = doc.find(key);
+    if (it == doc.end()) continue;
+    out += render::toYaml(json{{key, *it}});
+  }
+  return out;
+}
+
+Result<json> parseReportJson(std::string_view yaml) {
+  auto outcome = render::readYamlStream(yaml);
+  if (!outcome.errors.empty())
+    return git::fail(ErrorCode::InvalidArgument, outcome.errors.front().format(), "status report");
+  if (outcome.documents.size() != 1)
+    return git::fail(ErrorCode::InvalidArgument, "expected one YAML document", "status report");
+  return std::move(outcome.documents.front().value);
+}
+
+Result<ClusterStatus> parseReport(std::string_view yaml) {
+  auto doc = parseReportJson(yaml);
+  if (!doc) return std::unexpected(doc.error());
+  return fromJson(*doc);
+}
+
+std::string commitMessage(const ClusterStatus& r) {
+  std::string rev = r.source.revision.substr(0, 7);
+  if (rev.empty()) rev = "(no revision)";
+  std::string out = r.name + ": " + toString(r.sync.phase) + " " + rev;
+  auto plural = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  switch (r.sync.phase) {
+    case Phase::Synced:
+      out += " (" + plural(r.summary.objects, "object") + ")";
+      break;
+    case Phase::Progressing:
+      out += " (" + std::to_string(r.summary.progressing) + " progressing)";
+      break;
+    case Phase::Drifted:
+      out += " (" + std::to_string(r.summary.drifted) + " drifted)";
+      break;
+    case Phase::Failed: {
+      std::size_t renderErrors = 0;
+      for (const auto& e : r.sync.errors) renderErrors += e.file.empty() ? 0u : 1u;
+      if (renderErrors > 0)
+        out += ": " + plural(renderErrors, "render error");
+      else
+        out += ": " + std::to_string(std::max<std::size_t>(r.summary.failed, r.sync.errors.size())) + " failed";
+      break;
+    }
+    case Phase::Stale:
+      out += " (source not fetched)";
+      break;
+  }
+  return out;
+}
+
+}  // namespace gitfed::status

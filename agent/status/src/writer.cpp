@@ -1,0 +1,124 @@
+#include "gitfed/status/writer.h"
+
+#include <cassert>
+#include <thread>
+
+namespace gitfed::status {
+namespace {
+
+using nlohmann::json;
+
+std::optional<Clock::time_point> attemptTime(const json& doc) {
+  if (!doc.is_object()) return std::nullopt;
+  auto sync = doc.find("sync");
+  if (sync == doc.end() || !sync->is_object()) return std::nullopt;
+  auto t = sync->find("lastAttemptAt");
+  if (t == sync->end() || !t->is_string()) return std::nullopt;
+  return parseTime(t->get<std::string>());
+}
+
+}  // namespace
+
+const char* toString(WriteOutcome::Kind kind) {
+  switch (kind) {
+    case WriteOutcome::Kind::Committed: return "Committed";
+    case WriteOutcome::Kind::Unchanged: return "Unchanged";
+    case WriteOutcome::Kind::Superseded: return "Superseded";
+  }
+  return "?";
+}
+
+StatusWriter::StatusWriter(StatusStore& store, WriterOptions options, NowFn now, SleepFn sleep)
+    : store_(store),
+      options_(std::move(options)),
+      now_(now ? std::move(now) : NowFn([] { return Clock::now(); })),
+      sleep_(sleep ? std::move(sleep) : SleepFn([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })),
+      rng_(std::random_device{}()) {}
+
+bool StatusWriter::heartbeatDue(const json& previous) const {
+  if (options_.heartbeat.count() <= 0) return false;
+  auto last = attemptTime(previous);
+  return !last || now_() - *last >= options_.heartbeat;
+}
+
+std::chrono::milliseconds StatusWriter::backoff(int attempt) {
+  // Full jitter: uniform in [0, min(max, base * 2^attempt)].
+  auto cap = options_.backoffBase.count() << std::min(attempt, 16);
+  cap = std::min<long long>(cap, options_.backoffMax.count());
+  std::uniform_int_distribution<long long> pick(0, std::max<long long>(cap, 1));
+  return std::chrono::milliseconds(pick(rng_));
+}
+
+Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& redactor) {
+  const std::string context = "status " + options_.cluster;
+  if (!isValidClusterName(options_.cluster))
+    return git::fail(ErrorCode::InvalidArgument, "invalid cluster name \"" + options_.cluster + "\"", context);
+  if (report.name != options_.cluster)
+    return git::fail(ErrorCode::InvalidArgument, "the report is about cluster \"" + report.name + "\"", context);
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  };
+
+  limitObjects(report);
+  redactor.apply(report);
+  const json doc = toJson(report);
+  const std::string content = toYamlText(report);
+  const std::string file = path();
+
+  // Nothing but timestamps changed since what we last wrote: no network at all.
+  if (lastWritten_ && sameExceptTimestamps(*lastWritten_, doc) && !heartbeatDue(*lastWritten_))
+    return WriteOutcome{WriteOutcome::Kind::Unchanged, {}, 0, elapsed()};
+
+  git::Signature author{"gitfed " + options_.cluster, options_.email, now_()};
+  std::string message = commitMessage(report);
+  std::optional<Error> lastError;
+  int attempts = 0;
+  for (int round = 0; round < options_.maxAttempts && elapsed() < options_.deadline; ++round) {
+    if (round > 0) sleep_(backoff(round));
+    auto tip = store_.fetch(file);
+    if (!tip) {
+      lastError = tip.error();
+      continue;
+    }
+    bool heartbeat = false;
+    if (tip->file) {
+      auto previous = parseReportJson(*tip->file);
+      if (previous) {
+        auto theirs = attemptTime(*previous);
+        auto ours = report.sync.lastAttemptAt;
+        if (theirs && ours && *theirs > *ours) {
+          lastWritten_ = *previous;
+          return WriteOutcome{WriteOutcome::Kind::Superseded, *tip->commit, attempts, elapsed()};
+        }
+        if (sameExceptTimestamps(*previous, doc)) {
+          if (!heartbeatDue(*previous)) {
+            lastWritten_ = *previous;
+            return WriteOutcome{WriteOutcome::Kind::Unchanged, *tip->commit, attempts, elapsed()};
+          }
+          heartbeat = true;
+        }
+      }
+    }
+    auto commit = store_.commit(tip->commit, file, content, author, heartbeat ? message + " (heartbeat)" : message);
+    if (!commit) return std::unexpected(withContext(commit.error(), context));
+    ++attempts;
+    auto pushed = store_.push(*commit);
+    if (!pushed) {
+      lastError = pushed.error();
+      continue;
+    }
+    if (pushed->accepted) {
+      lastWritten_ = doc;
+      return WriteOutcome{WriteOutcome::Kind::Committed, *commit, attempts, elapsed()};
+    }
+    lastError = Error{ErrorCode::Rejected, {}, "push refused: " + pushed->reason};
+  }
+  Error e = lastError.value_or(Error{ErrorCode::Rejected, {}, "no attempt was made"});
+  return git::fail(e.code,
+                   "gave up after " + std::to_string(attempts) + " pushes in " + std::to_string(elapsed().count()) +
+                       " ms; last: " + e.format(),
+                   context);
+}
+
+}  // namespace gitfed::status
