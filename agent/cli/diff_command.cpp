@@ -12,6 +12,9 @@
 #include <string>
 
 #include "cli/live_diff.h"
+#include "gitfed/git/libgit2.h"
+#include "gitfed/git/ref.h"
+#include "gitfed/git/repository.h"
 #include "gitfed/render/renderer.h"
 #include "gitfed/review/fleet_diff.h"
 
@@ -28,6 +31,7 @@ constexpr const char* kUsage =
     "Exit status: 0 no change, 1 changes, 2 a render error in either revision\n"
     "(or a usage error).\n"
     "\n"
+    "  --repo DIR                 the Git repository of --base/--head (default: the current one)\n"
     "  --cluster NAME             also diff this cluster (repeatable)\n"
     "  --label KEY=VALUE          a local label of the --cluster clusters (repeatable)\n"
     "  --output text|markdown|json\n"
@@ -36,6 +40,26 @@ constexpr const char* kUsage =
 int usageError(const std::string& message) {
   std::fprintf(stderr, "gitfed diff: %s\n%s", message.c_str(), kUsage);
   return 2;
+}
+
+// A revision as people write it: HEAD, a branch, a remote-tracking branch
+// (origin/main), a tag, a full ref name, or a full commit id.
+git::Result<std::string> resolveRevision(const git::Repository& repo, const std::string& rev) {
+  if (rev.size() == 40 && rev.find_first_not_of("0123456789abcdef") == std::string::npos) return repo.peelToCommit(rev);
+  if (rev != "HEAD" && !git::isValidRefName(rev))
+    return git::fail(git::ErrorCode::InvalidArgument,
+                     "unknown revision: give a branch, remote branch, tag, HEAD or a full commit id (no ~, ^ or @{})",
+                     rev);
+  std::vector<std::string> candidates;
+  if (rev == "HEAD" || rev.starts_with("refs/")) candidates.push_back(rev);
+  for (const char* prefix : {"refs/heads/", "refs/remotes/", "refs/tags/"}) candidates.push_back(prefix + rev);
+  for (const auto& name : candidates) {
+    auto id = repo.resolveRef(name);
+    if (!id) return std::unexpected(id.error());
+    if (*id) return repo.peelToCommit(**id);
+  }
+  return git::fail(git::ErrorCode::NotFound,
+                   "unknown revision (give a branch, remote branch, tag, HEAD or a full commit id)", rev);
 }
 
 bool isRevisionMode(const Args& args) {
@@ -63,6 +87,7 @@ __attribute__((weak)) int liveDiffCommand(const Args&) {
 
 int revisionDiffCommand(const Args& args) {
   std::optional<std::string> baseDir, headDir, baseRev, headRev;
+  std::string repoDir = ".";
   std::vector<std::string> clusterNames;
   render::Labels labels;
   std::string output = "text";
@@ -93,6 +118,8 @@ int revisionDiffCommand(const Args& args) {
     } else if (flag == "--base-dir" || flag == "--head-dir" || flag == "--base" || flag == "--head") {
       if (!take(v) || v.empty()) return usageError(flag + " needs a value");
       (flag == "--base-dir" ? baseDir : flag == "--head-dir" ? headDir : flag == "--base" ? baseRev : headRev) = v;
+    } else if (flag == "--repo") {
+      if (!take(repoDir) || repoDir.empty()) return usageError("--repo needs a directory");
     } else if (flag == "--cluster") {
       if (!take(v) || v.empty()) return usageError("--cluster needs a name");
       clusterNames.push_back(v);
@@ -121,17 +148,34 @@ int revisionDiffCommand(const Args& args) {
       paths.push_back(a);
     }
   }
-  if (baseRev || headRev) {
-    if (baseDir || headDir) return usageError("give either --base/--head or --base-dir/--head-dir");
-    return usageError("--base/--head (Git revisions) need the Git source, not in this build yet; use --base-dir/--head-dir");
-  }
-  if (!baseDir || !headDir) return usageError("both --base-dir and --head-dir are needed");
-
   render::LoadOptions options;
   if (!paths.empty()) options.roots = paths;
-  render::DiskSourceTree baseTree(*baseDir), headTree(*headDir);
-  auto base = render::loadRepository(baseTree, options);
-  auto head = render::loadRepository(headTree, options);
+  render::Repository base, head;
+  if (baseRev || headRev) {
+    if (baseDir || headDir) return usageError("give either --base/--head or --base-dir/--head-dir");
+    if (!baseRev || !headRev) return usageError("both --base and --head are needed");
+    // Both revisions are read straight from the object database: no checkout.
+    git::Libgit2 libgit2;
+    auto repo = git::Repository::open(repoDir);
+    if (!repo) {
+      std::fprintf(stderr, "gitfed diff: %s\n", repo.error().format().c_str());
+      return 2;
+    }
+    for (auto [rev, out] : {std::pair{&*baseRev, &base}, std::pair{&*headRev, &head}}) {
+      auto commit = resolveRevision(*repo, *rev);
+      auto tree = commit ? repo->tree(*commit) : std::unexpected(commit.error());
+      if (!tree) {
+        std::fprintf(stderr, "gitfed diff: %s\n", tree.error().format().c_str());
+        return 2;
+      }
+      *out = render::loadRepository(**tree, options);
+    }
+  } else {
+    if (!baseDir || !headDir) return usageError("both --base-dir and --head-dir are needed");
+    render::DiskSourceTree baseTree(*baseDir), headTree(*headDir);
+    base = render::loadRepository(baseTree, options);
+    head = render::loadRepository(headTree, options);
+  }
   std::vector<review::ExtraCluster> extra;
   for (const auto& name : clusterNames) extra.push_back({name, labels});
   auto diff = review::diffFleet(base, head, extra);

@@ -231,3 +231,39 @@ TEST_CASE("unified diffs", "[review][diff]") {
   CHECK(unifiedDiff("a\nb\nc\n", "a\nB\nc\n") == "@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
   CHECK(unifiedDiff("", "x\n") == "@@ -0,0 +1 @@\n+x\n");
 }
+
+TEST_CASE("diff: --base/--head read two revisions of a Git repository, no checkout needed", "[review][diff][git]") {
+  TempDir d;
+  fs::path repo = d.path() / "fleet";
+  fs::copy(kFleet, repo, fs::copy_options::recursive);
+  std::string git = "git -C " + shellQuote(repo.string()) +
+                    " -c user.name=test -c user.email=test@example.com -c commit.gpgsign=false ";
+  REQUIRE(run(git + "init -q -b main").status == 0);
+  REQUIRE(run(git + "add -A").status == 0);
+  REQUIRE(run(git + "commit -q -m base").status == 0);
+  REQUIRE(run(git + "tag v1").status == 0);
+  {
+    auto p = repo / "clusters/staging-eu-west.yaml";
+    std::string text = readAll(p);
+    text.replace(text.find("environment: staging"), 20, "environment: production");
+    std::ofstream(p) << text;
+  }
+  REQUIRE(run(git + "commit -q -am 'move staging to production'").status == 0);
+  std::string head = run(git + "rev-parse HEAD").out.substr(0, 40);
+  // The working tree is changed further and left uncommitted: only commits count.
+  std::ofstream(repo / "apps/shop/uncommitted.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: shop}\n";
+
+  auto viaGit = run("cd " + shellQuote(repo.string()) + " && " + gitfedBinary() + " diff --base v1 --head main");
+  CHECK(viaGit.status == 1);
+  CHECK(viaGit.out.find("cluster staging-eu-west:") != std::string::npos);
+  CHECK(viaGit.out.find("uncommitted") == std::string::npos);
+  auto byId = run(gitfedBinary() + " diff --repo " + shellQuote(repo.string()) + " --base v1 --head " + head);
+  CHECK(byId.out == viaGit.out);
+  auto same = run(gitfedBinary() + " diff --repo " + shellQuote(repo.string()) + " --base main --head HEAD");
+  CHECK(same.status == 0);
+  auto unknown = run(gitfedBinary() + " diff --repo " + shellQuote(repo.string()) + " --base main~1 --head HEAD");
+  CHECK(unknown.status == 2);
+  CHECK(unknown.err.find("unknown revision") != std::string::npos);
+  auto notRepo = run(gitfedBinary() + " diff --repo " + shellQuote(d.path().string() + "/nope") + " --base a --head b");
+  CHECK(notRepo.status == 2);
+}
