@@ -106,9 +106,8 @@ HttpRequest CurlKubeClient::makeRequest(std::string method, std::string path) co
   return r;
 }
 
-Result<HttpResponse> CurlKubeClient::execute(const HttpRequest& request, const std::string& target,
+Result<HttpResponse> CurlKubeClient::execute(HttpRequest req, const std::string& target,
                                              const std::vector<std::string>* redactions) {
-  HttpRequest req = request;
   const auto deadline = clock_->now() + config_.operationTimeout;
   const int maxAttempts = std::max(1, config_.retry.maxAttempts);
   bool reloadedToken = false;
@@ -119,7 +118,7 @@ Result<HttpResponse> CurlKubeClient::execute(const HttpRequest& request, const s
     }
     req.bearerToken = token_.current();
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock_->now());
-    req.timeout = std::clamp(left, milliseconds(1), config_.requestTimeout);
+    req.timeout = std::clamp(left, milliseconds(1), std::max(milliseconds(1), config_.requestTimeout));
     ++attempts_;
     if (attempt > 1) ++retries_;
     const auto started = clock_->now();
@@ -170,9 +169,9 @@ Result<HttpResponse> CurlKubeClient::execute(const HttpRequest& request, const s
   }
 }
 
-Result<json> CurlKubeClient::executeJson(const HttpRequest& request, const std::string& target,
+Result<json> CurlKubeClient::executeJson(HttpRequest request, const std::string& target,
                                          const std::vector<std::string>* redactions) {
-  auto response = execute(request, target, redactions);
+  auto response = execute(std::move(request), target, redactions);
   if (!response) return std::unexpected(std::move(response.error()));
   if (response->body.empty()) return json();
   json doc = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
@@ -222,7 +221,7 @@ Result<void> CurlKubeClient::refreshDiscovery(std::uint64_t seenGeneration) {
     HttpRequest req = makeRequest("GET", root);
     req.accept = kAggregatedDiscoveryAccept;
     if (previous != nullptr) req.ifNoneMatch = etag;
-    auto response = execute(req, "discovery GET " + root);
+    auto response = execute(std::move(req), "discovery GET " + root);
     if (!response) return std::unexpected(response.error());
     if (response->status == 304 && previous != nullptr) return *previous;
     json doc = json::parse(response->body, nullptr, false);
@@ -318,7 +317,9 @@ Result<json> CurlKubeClient::get(const Resource& r, std::string_view ns, std::st
 }
 
 Result<std::vector<json>> CurlKubeClient::list(const Resource& r, std::string_view ns, std::string_view labelSelector) {
-  const std::string target = objectTarget("list", r, ns, {}) + (labelSelector.empty() ? "" : " -l " + std::string(labelSelector));
+  std::string target = "list " + r.apiVersion() + " " + r.kind;
+  if (r.namespaced && !ns.empty()) target += " in " + std::string(ns);
+  if (!labelSelector.empty()) target += " -l " + std::string(labelSelector);
   std::vector<json> items;
   std::string continueToken;
   bool restarted = false;
@@ -392,7 +393,7 @@ Result<json> CurlKubeClient::apply(const Resource& r, const json& object, const 
     return std::unexpected(requestError(target, std::string("cannot serialise the object: ") + e.what()));
   }
   const std::vector<std::string> secrets = secretValues(object);
-  return executeJson(req, target, &secrets);
+  return executeJson(std::move(req), target, &secrets);
 }
 
 Result<void> CurlKubeClient::remove(const Resource& r, std::string_view ns, std::string_view name,
@@ -410,7 +411,7 @@ Result<void> CurlKubeClient::remove(const Resource& r, std::string_view ns, std:
   HttpRequest req = makeRequest("DELETE", resourcePath(r, ns, name));
   req.contentType = "application/json";
   req.body = options.dump();
-  auto response = execute(req, target);
+  auto response = execute(std::move(req), target);
   if (!response) return std::unexpected(std::move(response.error()));
   return {};
 }
@@ -430,7 +431,7 @@ Result<json> CurlKubeClient::request(std::string_view method, std::string_view p
     req.contentType = std::string(contentType);
     secrets = secretValues(*body);
   }
-  return executeJson(req, target, &secrets);
+  return executeJson(std::move(req), target, &secrets);
 }
 
 }  // namespace gitfed::kube

@@ -73,22 +73,22 @@ std::string base64Encode(std::string_view data) {
   static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
+  auto byte = [&](size_t k) -> unsigned { return static_cast<unsigned char>(data[k]); };
   size_t i = 0;
   for (; i + 2 < data.size(); i += 3) {
-    const unsigned v = static_cast<unsigned char>(data[i]) << 16 | static_cast<unsigned char>(data[i + 1]) << 8 |
-                       static_cast<unsigned char>(data[i + 2]);
+    const unsigned v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
     out += alphabet[v >> 18 & 63];
     out += alphabet[v >> 12 & 63];
     out += alphabet[v >> 6 & 63];
     out += alphabet[v & 63];
   }
   if (i + 1 == data.size()) {
-    const unsigned v = static_cast<unsigned char>(data[i]) << 16;
+    const unsigned v = byte(i) << 16;
     out += alphabet[v >> 18 & 63];
     out += alphabet[v >> 12 & 63];
     out += "==";
   } else if (i + 2 == data.size()) {
-    const unsigned v = static_cast<unsigned char>(data[i]) << 16 | static_cast<unsigned char>(data[i + 1]) << 8;
+    const unsigned v = byte(i) << 16 | byte(i + 1) << 8;
     out += alphabet[v >> 18 & 63];
     out += alphabet[v >> 12 & 63];
     out += alphabet[v >> 6 & 63];

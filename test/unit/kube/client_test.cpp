@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 using namespace gitfed::kube;
 using namespace gitfed::kube::testing;
@@ -422,4 +424,37 @@ TEST_CASE("client: a rotated token file is used by the next request; a 401 re-re
   auto r = h.client.request("GET", "/x");
   REQUIRE_FALSE(r);
   CHECK(r.error().status == 401);
+}
+
+TEST_CASE("client: many threads at once: shared discovery, one token bucket, no lost requests", "[kube][client][threads]") {
+  std::atomic<int> discoveryFetches{0};
+  Config c = testConfig();
+  c.qps = 1000;
+  c.burst = 10;
+  Harness h([&](const HttpRequest& req, int) -> Reply {
+    if (req.path == "/api" || req.path == "/apis") {
+      ++discoveryFetches;
+      return discoveryReply(aggregated({{"", "v1", "ConfigMap", "configmaps", true}}), "");
+    }
+    return reply(200, kConfigMap);
+  }, c);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, notFound{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto r = h.client.resourceFor("v1", "ConfigMap");
+        if (r && h.client.get(*r, "n", "a")) ++ok;
+        auto miss = h.client.resourceFor("example.com/v1", "Nope");
+        if (!miss && miss.error().notFound()) ++notFound;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == 200);
+  CHECK(notFound == 200);
+  // Every miss refreshes at most once (concurrent misses share a refresh).
+  CHECK(discoveryFetches <= 2 * (1 + 200));
+  CHECK(h.client.stats().attempts == static_cast<std::uint64_t>(200 + discoveryFetches.load()));
+  // 10 free tokens, then 1000/s: the fake clock advanced by the queue's waits.
+  CHECK(h.clock->slept() > std::chrono::nanoseconds::zero());
 }

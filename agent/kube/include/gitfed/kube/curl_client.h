@@ -67,6 +67,8 @@ class CurlKubeClient final : public KubeClient {
   ~CurlKubeClient() override;
 
   Result<Resource> resourceFor(std::string_view apiVersion, std::string_view kind) override;
+  // Each resource type once (no subresources), in the most preferred version
+  // of its group that serves it — what listing by label should walk.
   Result<std::vector<Resource>> resources() override;
   Result<nlohmann::json> get(const Resource& r, std::string_view ns, std::string_view name) override;
   // Items carry apiVersion and kind (the server omits them in lists).
@@ -95,11 +97,10 @@ class CurlKubeClient final : public KubeClient {
   Stats stats() const;
 
  private:
-  struct Call;
   struct Discovery;
-  Result<HttpResponse> execute(const HttpRequest& request, const std::string& target,
+  Result<HttpResponse> execute(HttpRequest request, const std::string& target,
                                const std::vector<std::string>* redactions = nullptr);
-  Result<nlohmann::json> executeJson(const HttpRequest& request, const std::string& target,
+  Result<nlohmann::json> executeJson(HttpRequest request, const std::string& target,
                                      const std::vector<std::string>* redactions = nullptr);
   HttpRequest makeRequest(std::string method, std::string path) const;
   Result<void> refreshDiscovery(std::uint64_t seenGeneration);
