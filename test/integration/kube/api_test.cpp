@@ -355,7 +355,7 @@ TEST_CASE("redaction: a Secret echoed by an admission policy never reaches the e
   CHECK(r2.error().format().find("<redacted>") != std::string::npos);
 }
 
-TEST_CASE("TLS: the right CA and name work; a wrong CA or name fails closed", "[api][tls]") {
+TEST_CASE("TLS: the right CA and name work, a wrong CA or name fails closed", "[api][tls]") {
   const std::string token = gitfed::testenv::require("GITFED_TEST_KUBE_TOKEN");
   auto good = makeClient(tokenConfig(token));
   auto version = good->request("GET", "/version");

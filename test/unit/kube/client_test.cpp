@@ -130,7 +130,7 @@ TEST_CASE("client: 500 is retried for idempotent methods only", "[kube][client][
   CHECK(post.transport->count() == 1);
 }
 
-TEST_CASE("client: connection refused is retried for any method; a lost connection only when idempotent",
+TEST_CASE("client: connection refused is retried for any method, a lost connection only when idempotent",
           "[kube][client][retry]") {
   json body = json::object();
   Harness refused([](const HttpRequest&, int call) -> Reply {
@@ -386,7 +386,7 @@ TEST_CASE("client: legacy discovery when the server has no aggregated form", "[k
   CHECK_FALSE(h.client.resourceFor("apps/v1", "Scale"));
 }
 
-TEST_CASE("client: a rotated token file is used by the next request; a 401 re-reads it at once", "[kube][client][token]") {
+TEST_CASE("client: a rotated token file is used by the next request, a 401 re-reads it at once", "[kube][client][token]") {
   gitfed::test::TempDir dir;
   auto tokenPath = dir.write("token", "first-token\n");
   Config c = testConfig();
