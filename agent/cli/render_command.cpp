@@ -100,7 +100,8 @@ int renderCommand(const Args& args) {
   }
   render::DiskSourceTree tree(treeRoot);
   auto repo = render::loadRepository(tree, options);
-  auto result = render::renderCluster(std::move(repo), *cluster, labels);
+  auto result = render::renderCluster(std::move(repo), *cluster, labels,
+                                      output == "json" ? render::Preformat::Json : render::Preformat::Yaml);
   std::vector<render::RenderedObject> all = std::move(result.objects);
   std::vector<render::Diagnostic> errors = std::move(result.errors);
   if (!errors.empty()) {

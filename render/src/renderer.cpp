@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "gitfed/render/writer.h"
+
 namespace gitfed::render {
 namespace {
 
@@ -125,25 +127,6 @@ ReadOutcome readFile(const SourceTree& tree, const FileRef& file, const LoadOpti
   return out;
 }
 
-std::vector<ReadOutcome> readFiles(const SourceTree& tree, const std::vector<FileRef>& files,
-                                   const LoadOptions& options) {
-  std::vector<ReadOutcome> outcomes(files.size());
-  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, files.size()));
-  std::atomic<std::size_t> nextIndex{0};
-  auto work = [&] {
-    for (std::size_t i = nextIndex++; i < files.size(); i = nextIndex++) outcomes[i] = readFile(tree, files[i], options);
-  };
-  if (threads <= 1) {
-    work();
-    return outcomes;
-  }
-  std::vector<std::jthread> pool;
-  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
-  pool.clear();  // joins
-  return outcomes;
-}
-
 // ---------------------------------------------------------------- helpers
 
 const json* member(const json& object, std::string_view key) {
@@ -187,9 +170,21 @@ std::string stringAt(const json& object, std::string_view a, std::string_view b 
 
 // ---------------------------------------------------------------- loading
 
+// A FederatedTypeConfig read from a file, registered when files are merged.
+struct PendingTypeConfig {
+  SourceRef source;
+  std::string identity;
+  std::string federatedKind;
+  TargetType target;
+};
+
+// Classifies the documents of one file into a partial Repository (run in the
+// reader threads, so each document's tree is packed and freed right after it
+// is parsed); merge() then joins the files in order.
 class Loader {
  public:
   Loader(Repository& repo) : repo_(repo) {}
+  std::vector<PendingTypeConfig> typeConfigs;
 
   void add(json&& doc, const SourceRef& source) {
     auto error = [&](std::string message) { repo_.errors.push_back(Diagnostic{source.path, source.line, std::move(message)}); };
@@ -221,22 +216,29 @@ class Loader {
     if (av == "gitfed.io/v1alpha1" && k == "Cluster") return addCluster(doc, source, id);
     if (av == "core.kubefed.io/v1beta1" && k == "FederatedTypeConfig") return addTypeConfig(doc, source, id);
     if (av == "scheduling.kubefed.io/v1alpha1" && k == "ReplicaSchedulingPreference") return;
-    SourceDocument sd{std::move(doc), source, std::move(id), {}, false, {}, {}};
+    SourceDocument sd;
+    sd.apiVersion = av;
+    sd.kind = k;
+    sd.name = name->get<std::string>();
+    sd.ns = ns ? ns->get<std::string>() : "";
+    sd.source = source;
+    sd.identity = std::move(id);
     if (av == "types.kubefed.io/v1beta1") {
-      if (!prepareFederated(sd)) return;
-    } else if (!preparePlain(sd)) {
+      if (!prepareFederated(sd, doc)) return;
+    } else if (!preparePlain(sd, doc)) {
       return;
     }
+    sd.packed = json::to_msgpack(doc);
     repo_.documents.push_back(std::move(sd));
   }
 
-  void finish() {
+  static void finish(Repository& repo_) {
     // Target types need every FederatedTypeConfig, wherever it is in the repository.
     std::vector<SourceDocument> kept;
     kept.reserve(repo_.documents.size());
     for (auto& d : repo_.documents) {
       if (d.federated) {
-        const std::string& fedKind = d.value["kind"].get_ref<const std::string&>();
+        const std::string& fedKind = d.kind;
         auto it = repo_.federatedTypes.find(fedKind);
         if (it != repo_.federatedTypes.end()) {
           d.target = it->second;
@@ -268,10 +270,8 @@ class Loader {
         entry.labels[key] = value.get<std::string>();
       }
     }
-    if (const ClusterEntry* other = repo_.findCluster(entry.name))
-      return err(source, id + ": the registry already has a cluster of this name (" + other->source.path + ":" +
-                             std::to_string(other->source.line) + ")");
-    repo_.clusters.push_back(std::move(entry));
+    entry.identity = id;
+    repo_.clusters.push_back(std::move(entry));  // duplicates are found when files are merged
   }
 
   void addTypeConfig(const json& doc, const SourceRef& source, const std::string& id) {
@@ -287,14 +287,12 @@ class Loader {
     if (version.empty() || kind.empty()) return err(source, id + ": spec.targetType needs version and kind");
     if (scope != "Namespaced" && scope != "Cluster")
       return err(source, id + ": spec.targetType.scope must be Namespaced or Cluster, not \"" + scope + "\"");
-    if (repo_.federatedTypes.contains(fedKind))
-      return err(source, id + ": federated kind " + fedKind + " is declared twice");
-    repo_.federatedTypes[fedKind] =
-        TargetType{group.empty() ? version : group + "/" + version, kind, scope == "Namespaced"};
+    typeConfigs.push_back(
+        {source, id, fedKind, TargetType{group.empty() ? version : group + "/" + version, kind, scope == "Namespaced"}});
   }
 
-  bool preparePlain(SourceDocument& d) {
-    const json& metadata = d.value["metadata"];
+  bool preparePlain(SourceDocument& d, const json& doc) {
+    const json& metadata = doc["metadata"];
     const json* annotations = member(metadata, "annotations");
     if (!annotations) return true;
     if (!annotations->is_object()) return errFalse(d, d.identity + ": metadata.annotations must be a mapping");
@@ -323,12 +321,12 @@ class Loader {
     return true;
   }
 
-  bool prepareFederated(SourceDocument& d) {
-    const std::string& kind = d.value["kind"].get_ref<const std::string&>();
+  bool prepareFederated(SourceDocument& d, const json& doc) {
+    const std::string& kind = d.kind;
     if (!kind.starts_with("Federated") || kind.size() == std::string_view("Federated").size())
       return errFalse(d, d.identity + ": unknown federated kind " + kind + " (expected Federated<Kind>)");
     d.federated = true;
-    const json* spec = member(d.value, "spec");
+    const json* spec = member(doc, "spec");
     if (spec && !spec->is_object()) return errFalse(d, d.identity + ": spec must be a mapping");
     if (!spec) {
       d.placement.mode = Placement::Mode::Nowhere;
@@ -554,38 +552,189 @@ std::optional<TargetType> builtinTargetType(const std::string& kind) {
   return it->second;
 }
 
+namespace {
+
+struct FilePart {
+  Repository part;
+  std::vector<PendingTypeConfig> typeConfigs;
+};
+
+FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions& options) {
+  FilePart fp;
+  ReadOutcome read = readFile(tree, file, options);
+  fp.part.errors = std::move(read.errors);
+  Loader loader(fp.part);
+  for (auto& d : read.documents) {
+    loader.add(std::move(d.value), SourceRef{file.path, d.line});
+    d.value = json();  // this document's tree is packed now: free it before the next one is parsed
+  }
+  fp.typeConfigs = std::move(loader.typeConfigs);
+  return fp;
+}
+
+std::vector<FilePart> loadFiles(const SourceTree& tree, const std::vector<FileRef>& files, const LoadOptions& options) {
+  std::vector<FilePart> parts(files.size());
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, files.size()));
+  std::atomic<std::size_t> nextIndex{0};
+  auto work = [&] {
+    for (std::size_t i = nextIndex++; i < files.size(); i = nextIndex++) parts[i] = loadFile(tree, files[i], options);
+  };
+  if (threads <= 1) {
+    work();
+    return parts;
+  }
+  std::vector<std::jthread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  pool.clear();  // joins
+  return parts;
+}
+
+}  // namespace
+
 Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
   Repository repo;
   std::vector<Diagnostic> fileErrors;
   auto files = collectFiles(tree, options.roots, fileErrors);
   repo.files = files.size();
-  auto outcomes = readFiles(tree, files, options);
+  auto parts = loadFiles(tree, files, options);
   repo.errors = std::move(fileErrors);
-  Loader loader(repo);
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    for (auto& e : outcomes[i].errors) repo.errors.push_back(std::move(e));
-    for (auto& d : outcomes[i].documents) loader.add(std::move(d.value), SourceRef{files[i].path, d.line});
+  std::size_t total = 0;
+  for (const auto& fp : parts) total += fp.part.documents.size();
+  repo.documents.reserve(total);
+  // Merge in file order: errors, then the registry and the type configs, whose
+  // duplicates are judged across files.
+  std::map<std::string, SourceRef> typeConfigSources;
+  for (auto& fp : parts) {
+    for (auto& e : fp.part.errors) repo.errors.push_back(std::move(e));
+    for (auto& d : fp.part.documents) repo.documents.push_back(std::move(d));
+    for (auto& c : fp.part.clusters) {
+      if (const ClusterEntry* other = repo.findCluster(c.name)) {
+        repo.errors.push_back(Diagnostic{c.source.path, c.source.line,
+                                         c.identity + ": the registry already has a cluster of this name (" +
+                                             other->source.path + ":" + std::to_string(other->source.line) + ")"});
+        continue;
+      }
+      repo.clusters.push_back(std::move(c));
+    }
+    for (auto& t : fp.typeConfigs) {
+      if (repo.federatedTypes.contains(t.federatedKind)) {
+        repo.errors.push_back(Diagnostic{t.source.path, t.source.line,
+                                         t.identity + ": federated kind " + t.federatedKind + " is declared twice"});
+        continue;
+      }
+      repo.federatedTypes[t.federatedKind] = t.target;
+    }
+    fp = FilePart{};
   }
-  loader.finish();
+  Loader::finish(repo);
   return repo;
 }
 
 namespace {
-RenderResult renderImpl(const Repository& repo, Repository* owned, const std::string& name, const Labels& localLabels);
+RenderResult renderImpl(const Repository& repo, Repository* owned, const std::string& name, const Labels& localLabels,
+                        Preformat preformat);
 }  // namespace
 
 RenderResult renderCluster(const Repository& repo, const std::string& name, const Labels& localLabels) {
-  return renderImpl(repo, nullptr, name, localLabels);
+  return renderImpl(repo, nullptr, name, localLabels, Preformat::None);
 }
 
-RenderResult renderCluster(Repository&& repo, const std::string& name, const Labels& localLabels) {
-  return renderImpl(repo, &repo, name, localLabels);
+RenderResult renderCluster(Repository&& repo, const std::string& name, const Labels& localLabels, Preformat preformat) {
+  return renderImpl(repo, &repo, name, localLabels, preformat);
 }
 
 namespace {
 
-// `owned`, when given, is `repo` itself, and its documents may be moved from.
-RenderResult renderImpl(const Repository& repo, Repository* owned, const std::string& name, const Labels& localLabels) {
+// One document rendered for one cluster: the object, or the error, or
+// nothing (not placed here).
+struct Rendered {
+  std::optional<RenderedObject> object;
+  std::optional<Diagnostic> error;
+};
+
+Rendered renderDocument(const SourceDocument& d, SourceDocument* owned, const ClusterIdentity& cluster,
+                        const std::unordered_map<std::string, bool>& namespacePlaced, Preformat preformat) {
+  Rendered out;
+  if (!d.placement.matches(cluster)) return out;
+  bool namespaced = d.federated ? d.target.namespaced : !d.ns.empty();
+  if (namespaced && !d.ns.empty()) {
+    auto it = namespacePlaced.find(d.ns);
+    if (it != namespacePlaced.end() && !it->second) return out;
+  }
+  auto error = [&](const std::string& message) {
+    out.error = Diagnostic{d.source.path, d.source.line, d.identity + ": " + message};
+    return std::move(out);
+  };
+
+  json obj = d.value();
+  if (owned) std::vector<std::uint8_t>().swap(owned->packed);  // rendered once: release it now
+  if (!d.federated) {
+    json& md = obj["metadata"];
+    if (auto a = md.find("annotations"); a != md.end() && a->is_object()) {
+      a->erase(std::string(kClusterNames));
+      a->erase(std::string(kClusterSelector));
+      if (a->empty()) md.erase(a);
+    }
+  } else {
+    json* spec = obj.contains("spec") && obj["spec"].is_object() ? &obj["spec"] : nullptr;
+    json tmpl = spec && spec->contains("template") && !(*spec)["template"].is_null() ? std::move((*spec)["template"])
+                                                                                       : json::object();
+    obj = std::move(tmpl);
+    auto fixIdentity = [&]() -> bool {
+      obj["apiVersion"] = d.target.apiVersion;
+      obj["kind"] = d.target.kind;
+      json& md = obj["metadata"];
+      if (md.is_null()) md = json::object();
+      if (!md.is_object()) return false;
+      md["name"] = d.name;
+      if (d.target.namespaced && !d.ns.empty())
+        md["namespace"] = d.ns;
+      else
+        md.erase("namespace");
+      return true;
+    };
+    fixIdentity();
+    for (std::size_t i = 0; i < d.overrides.size(); ++i) {
+      const Override& o = d.overrides[i];
+      if (!o.matches(cluster)) continue;
+      for (std::size_t j = 0; j < o.items.size(); ++j) {
+        const auto& item = o.items[j];
+        if (auto r = applyPatch(obj, item.op, item.path, item.value); !r)
+          return error("spec.overrides[" + std::to_string(i) + "].clusterOverrides[" + std::to_string(j) +
+                       "]: " + r.error().message);
+      }
+    }
+    // An override of /metadata as a whole keeps the object's identity.
+    if (!fixIdentity()) return error("overrides made metadata something other than a mapping");
+  }
+  if (auto r = substituteValues(obj, cluster); !r) return error(r.error().message);
+  RenderedObject ro;
+  ro.source = d.source;
+  ro.kind = obj["kind"].get<std::string>();
+  ro.group = groupOf(obj["apiVersion"].get_ref<const std::string&>());
+  ro.name = obj["metadata"]["name"].get<std::string>();
+  ro.ns = stringAt(obj["metadata"], "namespace");
+  if (ro.name.empty()) return error("metadata.name is empty after substitution");
+  switch (preformat) {
+    case Preformat::None:
+      ro.value = std::move(obj);
+      break;
+    case Preformat::Yaml:
+      appendYamlText(ro.text, obj);
+      break;
+    case Preformat::Json:
+      appendJsonItemText(ro.text, obj);
+      break;
+  }
+  out.object = std::move(ro);
+  return out;
+}
+
+// `owned`, when given, is `repo` itself, and its documents may be released.
+RenderResult renderImpl(const Repository& repo, Repository* owned, const std::string& name, const Labels& localLabels,
+                        Preformat preformat) {
   RenderResult result;
   result.errors = repo.errors;
   ClusterIdentity& cluster = result.cluster;
@@ -597,92 +746,37 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   std::unordered_map<std::string, bool> namespacePlaced;
   for (const auto& d : repo.documents)
     if (d.federated && d.target.kind == "Namespace" && d.target.apiVersion == "v1")
-      namespacePlaced[d.value["metadata"]["name"].get<std::string>()] = d.placement.matches(cluster);
+      namespacePlaced[d.name] = d.placement.matches(cluster);
 
-  std::vector<RenderedObject> objects;
-  for (std::size_t index = 0; index < repo.documents.size(); ++index) {
-    const SourceDocument& d = repo.documents[index];
-    if (!d.placement.matches(cluster)) continue;
-    std::string ns = stringAt(d.value["metadata"], "namespace");
-    bool namespaced = d.federated ? d.target.namespaced : !ns.empty();
-    if (namespaced && !ns.empty()) {
-      auto it = namespacePlaced.find(ns);
-      if (it != namespacePlaced.end() && !it->second) continue;
-    }
-    auto error = [&](const std::string& message) {
-      result.errors.push_back(Diagnostic{d.source.path, d.source.line, d.identity + ": " + message});
+  // Documents are independent: render them on every core (a big repository
+  // renders in parallel; a small one is not worth a thread).
+  const std::size_t n = repo.documents.size();
+  std::vector<Rendered> rendered(n);
+  auto one = [&](std::size_t i) {
+    rendered[i] = renderDocument(repo.documents[i], owned ? &owned->documents[i] : nullptr, cluster, namespacePlaced,
+                                 preformat);
+  };
+  unsigned threads = n < 512 ? 1u : std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 1) {
+    for (std::size_t i = 0; i < n; ++i) one(i);
+  } else {
+    std::atomic<std::size_t> next{0};
+    constexpr std::size_t kChunk = 64;
+    auto worker = [&] {
+      for (std::size_t c = next.fetch_add(kChunk); c < n; c = next.fetch_add(kChunk))
+        for (std::size_t i = c; i < std::min(n, c + kChunk); ++i) one(i);
     };
-
-    json obj;
-    std::string objName = d.value["metadata"]["name"].get<std::string>();
-    if (!d.federated) {
-      obj = owned ? std::move(owned->documents[index].value) : d.value;
-      json& md = obj["metadata"];
-      if (auto a = md.find("annotations"); a != md.end() && a->is_object()) {
-        a->erase(std::string(kClusterNames));
-        a->erase(std::string(kClusterSelector));
-        if (a->empty()) md.erase(a);
-      }
-    } else {
-      const json* spec = member(d.value, "spec");
-      const json* tmpl = spec ? member(*spec, "template") : nullptr;
-      if (tmpl && owned)
-        obj = std::move(owned->documents[index].value["spec"]["template"]);
-      else
-        obj = tmpl ? *tmpl : json::object();
-      auto fixIdentity = [&]() -> bool {
-        obj["apiVersion"] = d.target.apiVersion;
-        obj["kind"] = d.target.kind;
-        json& md = obj["metadata"];
-        if (md.is_null()) md = json::object();
-        if (!md.is_object()) return false;
-        md["name"] = objName;
-        if (d.target.namespaced && !ns.empty())
-          md["namespace"] = ns;
-        else
-          md.erase("namespace");
-        return true;
-      };
-      fixIdentity();
-      bool failed = false;
-      for (std::size_t i = 0; i < d.overrides.size() && !failed; ++i) {
-        const Override& o = d.overrides[i];
-        if (!o.matches(cluster)) continue;
-        for (std::size_t j = 0; j < o.items.size(); ++j) {
-          const auto& item = o.items[j];
-          auto r = applyPatch(obj, item.op, item.path, item.value);
-          if (!r) {
-            error("spec.overrides[" + std::to_string(i) + "].clusterOverrides[" + std::to_string(j) + "]: " +
-                  r.error().message);
-            failed = true;
-            break;
-          }
-        }
-      }
-      if (failed) continue;
-      // An override of /metadata as a whole keeps the object's identity.
-      if (!fixIdentity()) {
-        error("overrides made metadata something other than a mapping");
-        continue;
-      }
-    }
-    if (auto r = substituteValues(obj, cluster); !r) {
-      error(r.error().message);
-      continue;
-    }
-    RenderedObject out;
-    out.source = d.source;
-    out.kind = obj["kind"].get<std::string>();
-    out.group = groupOf(obj["apiVersion"].get_ref<const std::string&>());
-    out.name = obj["metadata"]["name"].get<std::string>();
-    out.ns = stringAt(obj["metadata"], "namespace");
-    if (out.name.empty()) {
-      error("metadata.name is empty after substitution");
-      continue;
-    }
-    out.value = std::move(obj);
-    objects.push_back(std::move(out));
+    std::vector<std::jthread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
   }
+  std::vector<RenderedObject> objects;
+  objects.reserve(n);
+  for (auto& r : rendered) {
+    if (r.error) result.errors.push_back(std::move(*r.error));
+    if (r.object) objects.push_back(std::move(*r.object));
+  }
+  std::vector<Rendered>().swap(rendered);
 
   // Order (7) and duplicates, judged on the final objects.
   std::vector<SortKey> keys;

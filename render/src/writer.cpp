@@ -264,7 +264,10 @@ void writeObjects(std::FILE* out, const std::vector<RenderedObject>& objects, co
     std::string& s = text[c];
     for (std::size_t i = c * kChunk; i < std::min(objects.size(), (c + 1) * kChunk); ++i) {
       if (i > 0) s += separator;
-      format(s, objects[i].value);
+      if (!objects[i].text.empty())
+        s += objects[i].text;
+      else
+        format(s, objects[i].value);
     }
   };
   unsigned threads = std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()), static_cast<unsigned>(chunks));
@@ -293,6 +296,15 @@ void writeObjects(std::FILE* out, const std::vector<RenderedObject>& objects, co
 
 }  // namespace
 
+void appendJsonItemText(std::string& out, const json& value) {
+  std::string item = value.dump(2);
+  out += "    ";
+  for (char c : item) {
+    out += c;
+    if (c == '\n') out += "    ";
+  }
+}
+
 void writeYamlStream(std::FILE* out, const std::vector<RenderedObject>& objects) {
   writeObjects(out, objects, "---\n", "", "", [](std::string& s, const json& v) { appendYaml(s, v); });
 }
@@ -305,14 +317,7 @@ void writeJsonList(std::FILE* out, const std::vector<RenderedObject>& objects) {
   // The same text as json{{"apiVersion","v1"},{"items",[...]},{"kind","List"}}.dump(2),
   // without building the list.
   writeObjects(out, objects, ",\n", "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n", "\n  ],\n  \"kind\": \"List\"\n}\n",
-               [](std::string& s, const json& v) {
-                 std::string item = v.dump(2);
-                 s += "    ";
-                 for (char c : item) {
-                   s += c;
-                   if (c == '\n') s += "    ";
-                 }
-               });
+               [](std::string& s, const json& v) { appendJsonItemText(s, v); });
 }
 
 }  // namespace gitfed::render

@@ -121,8 +121,10 @@ ValidationReport validateFleet(const render::Repository& repo, const ValidateOpt
   // Kinds defined by a CustomResourceDefinition of this very repository.
   std::set<std::pair<std::string, std::string>> repoKinds;  // (group, kind)
   for (const auto& d : repo.documents)
-    if (d.value.value("kind", "") == "CustomResourceDefinition" && d.value.contains("spec") && d.value["spec"].is_object()) {
-      const json& spec = d.value["spec"];
+    if (d.kind == "CustomResourceDefinition") {
+      json crd = d.value();
+      if (!crd.contains("spec") || !crd["spec"].is_object()) continue;
+      const json& spec = crd["spec"];
       if (spec.contains("group") && spec["group"].is_string() && spec.contains("names") && spec["names"].is_object())
         repoKinds.emplace(spec["group"].get<std::string>(), spec["names"].value("kind", ""));
     }
@@ -151,7 +153,7 @@ ValidationReport validateFleet(const render::Repository& repo, const ValidateOpt
         if (withCrds.empty()) {
           withCrds = *options.schemas;
           for (const auto& d : repo.documents)
-            if (d.value.value("kind", "") == "CustomResourceDefinition") withCrds.addCustomResourceDefinition(d.value);
+            if (d.kind == "CustomResourceDefinition") withCrds.addCustomResourceDefinition(d.value());
         }
         for (const auto& p : withCrds.validate(o.value)) c.add(Severity::Error, o.source.path, o.source.line, id + ": " + p, cl.name);
         continue;

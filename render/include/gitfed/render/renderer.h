@@ -45,6 +45,7 @@ struct TargetType {
 // A cluster registry entry (gitfed.io/v1alpha1 Cluster).
 struct ClusterEntry {
   std::string name;
+  std::string identity;  // "Cluster name", for messages
   Labels labels;
   SourceRef source;
 };
@@ -72,8 +73,16 @@ struct Override {
   bool matches(const ClusterIdentity& cluster) const;
 };
 
+// A plain or federated object of the repository. Kept compact: the document
+// is held as MessagePack (a tenth of the memory of a JSON tree) and decoded
+// when a cluster renders it; what placement needs is parsed once, here.
 struct SourceDocument {
-  nlohmann::json value;  // the document as read
+  std::string apiVersion;
+  std::string kind;
+  std::string name;
+  std::string ns;                     // metadata.namespace, "" for none
+  std::vector<std::uint8_t> packed;  // the document as read (MessagePack)
+  nlohmann::json value() const { return nlohmann::json::from_msgpack(packed); }
   SourceRef source;
   std::string identity;  // "Kind ns/name", for messages
   Placement placement;
@@ -96,7 +105,8 @@ struct Repository {
 Repository loadRepository(const SourceTree& tree, const LoadOptions& options = {});
 
 struct RenderedObject {
-  nlohmann::json value;
+  nlohmann::json value;   // null when the render was asked for text (see Preformat)
+  std::string text;       // the object as YAML or as an indented JSON item, when asked for
   SourceRef source;
   std::string group;      // API group ("" for the core group)
   std::string kind;
@@ -114,9 +124,13 @@ struct RenderResult {
 // Renders `repo` for the cluster named `name`, whose local labels overlay the
 // registry entry's labels (the local value wins on the same key).
 RenderResult renderCluster(const Repository& repo, const std::string& name, const Labels& localLabels = {});
-// The same, consuming the repository: objects are moved out of it instead of
-// copied (one render of a big repository, as `gitfed render` does).
-RenderResult renderCluster(Repository&& repo, const std::string& name, const Labels& localLabels = {});
+// The same, consuming the repository (one render of a big repository, as
+// `gitfed render` does): each document's storage is released as it is
+// rendered, and with a Preformat each object is formatted at once and only
+// its text kept — memory stays a small multiple of the repository's size.
+enum class Preformat { None, Yaml, Json };
+RenderResult renderCluster(Repository&& repo, const std::string& name, const Labels& localLabels = {},
+                           Preformat preformat = Preformat::None);
 
 // The spec's kind rank (section 7): Namespace first, unknown kinds last.
 int kindRank(const std::string& kind);

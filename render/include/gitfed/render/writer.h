@@ -18,7 +18,14 @@ namespace gitfed::render {
 std::string toYaml(const nlohmann::json& value);
 void appendYaml(std::string& out, const nlohmann::json& value);
 
-// Documents separated by `---` lines.
+// The texts the writers below use for one object, for renderers that format
+// objects as soon as they are built (Preformat): YAML, and a JSON List item
+// (indented for its place in the List).
+inline void appendYamlText(std::string& out, const nlohmann::json& value) { appendYaml(out, value); }
+void appendJsonItemText(std::string& out, const nlohmann::json& value);
+
+// Documents separated by `---` lines. Objects rendered with a Preformat are
+// written from their text.
 void writeYamlStream(std::FILE* out, const std::vector<RenderedObject>& objects);
 
 // {"apiVersion": "v1", "items": [...], "kind": "List"}, indented by 2, newline-terminated.
