@@ -186,12 +186,10 @@ int timedInit(git_stream** out, const char* host, const char* port) {
 
 }  // namespace
 
-OperationDeadline::OperationDeadline(const Timeouts& timeouts)
-    : state_(std::make_shared<DeadlineState>()), previous_(tCurrent) {
+OperationDeadline::OperationDeadline(const Timeouts& timeouts) : state_(std::make_shared<DeadlineState>()) {
   state_->timeouts = timeouts;
   state_->deadline = std::chrono::steady_clock::now() + timeouts.operation;
   watchdog_ = std::thread([this] { watch(); });
-  tCurrent = state_;
 }
 
 OperationDeadline::~OperationDeadline() {
@@ -201,8 +199,10 @@ OperationDeadline::~OperationDeadline() {
   }
   cv_.notify_all();
   watchdog_.join();
-  tCurrent = previous_;
 }
+
+DeadlineScope::DeadlineScope(const OperationDeadline& deadline) : previous_(tCurrent) { tCurrent = deadline.state(); }
+DeadlineScope::~DeadlineScope() { tCurrent = previous_; }
 
 std::shared_ptr<DeadlineState> OperationDeadline::current() { return tCurrent; }
 

@@ -7,8 +7,9 @@
 // operation running past its overall deadline, a watchdog shuts the sockets
 // down, which wakes every blocked read.
 //
-// An OperationDeadline is installed for the calling thread around each
-// libgit2 network call; streams opened on that thread register with it.
+// An OperationDeadline (owned by a RemoteSession) starts the clock; a
+// DeadlineScope makes it the calling thread's current deadline around each
+// libgit2 network call, and streams opened there register with it.
 
 #include <atomic>
 #include <chrono>
@@ -47,10 +48,11 @@ class OperationDeadline {
   OperationDeadline(const OperationDeadline&) = delete;
   OperationDeadline& operator=(const OperationDeadline&) = delete;
 
-  // The deadline of the current thread's operation, or null.
+  // The deadline of the current thread's operation (see DeadlineScope), or null.
   static std::shared_ptr<DeadlineState> current();
 
   bool expired() const { return state_->expired.load(); }
+  const std::shared_ptr<DeadlineState>& state() const { return state_; }
 
  private:
   void watch();
@@ -59,8 +61,19 @@ class OperationDeadline {
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  std::shared_ptr<DeadlineState> previous_;
   std::thread watchdog_;
+};
+
+// Makes `deadline` the calling thread's current one until the scope ends.
+class DeadlineScope {
+ public:
+  explicit DeadlineScope(const OperationDeadline& deadline);
+  ~DeadlineScope();
+  DeadlineScope(const DeadlineScope&) = delete;
+  DeadlineScope& operator=(const DeadlineScope&) = delete;
+
+ private:
+  std::shared_ptr<DeadlineState> previous_;
 };
 
 // Registers the timed socket stream with libgit2 (after git_libgit2_init).

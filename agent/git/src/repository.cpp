@@ -107,7 +107,6 @@ Result<std::vector<RemoteRef>> Repository::listRemote(const RemoteOptions& optio
 
 Result<Repository::FetchOutcome> Repository::fetchIf(const RemoteOptions& options, const FetchDecision& decide) {
   const std::string context = "fetch " + options.url;
-  detail::OperationDeadline deadline(options.timeouts);
   auto session = detail::RemoteSession::create(impl_->repo.get(), options, context);
   if (!session) return std::unexpected(session.error());
   FetchOutcome out;
@@ -128,11 +127,40 @@ Result<Repository::FetchOutcome> Repository::fetchIf(const RemoteOptions& option
 Result<PushResult> Repository::push(const RemoteOptions& options, const std::string& localRef,
                                     const std::string& remoteRef) {
   const std::string context = "push " + options.url + " " + remoteRef;
-  detail::OperationDeadline deadline(options.timeouts);
   auto session = detail::RemoteSession::create(impl_->repo.get(), options, context);
   if (!session) return std::unexpected(session.error());
   auto result = (*session)->push(localRef + ":" + remoteRef);
   (*session)->disconnect();
+  return result;
+}
+
+struct PushSessionImpl {
+  std::unique_ptr<detail::RemoteSession> session;
+};
+
+Repository::PushSession::~PushSession() = default;
+
+Result<std::unique_ptr<Repository::PushSession>> Repository::openPush(const RemoteOptions& options,
+                                                                      const std::string& remoteRef) {
+  const std::string context = "push " + options.url + " " + remoteRef;
+  auto session = detail::RemoteSession::create(impl_->repo.get(), options, context);
+  if (!session) return std::unexpected(session.error());
+  auto refs = (*session)->connect(GIT_DIRECTION_PUSH);
+  if (!refs) return std::unexpected(refs.error());
+  std::unique_ptr<PushSession> out(new PushSession());
+  out->remoteRef_ = remoteRef;
+  for (const auto& r : *refs)
+    if (r.name == remoteRef) out->advertised_ = r.oid;
+  out->impl_ = std::make_unique<PushSessionImpl>();
+  out->impl_->session = std::move(*session);
+  return out;
+}
+
+Result<PushResult> Repository::PushSession::push(const std::string& localRef) {
+  assert(impl_ && impl_->session);
+  auto result = impl_->session->upload(localRef + ":" + remoteRef_);
+  impl_->session->disconnect();
+  impl_->session.reset();
   return result;
 }
 

@@ -17,35 +17,6 @@ namespace {
 
 constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 
-// A secret read from a file; wiped when it goes.
-class Secret {
- public:
-  Secret() = default;
-  explicit Secret(std::string value) : value_(std::move(value)) {}
-  ~Secret() { wipe(); }
-  Secret(const Secret&) = delete;
-  Secret& operator=(const Secret&) = delete;
-  Secret(Secret&& o) noexcept : value_(std::move(o.value_)) { o.wipe(); }
-  Secret& operator=(Secret&& o) noexcept {
-    if (this != &o) {
-      wipe();
-      value_ = std::move(o.value_);
-      o.wipe();
-    }
-    return *this;
-  }
-  const char* c_str() const { return value_.c_str(); }
-  bool empty() const { return value_.empty(); }
-
- private:
-  void wipe() {
-    volatile char* p = value_.data();
-    for (std::size_t i = 0; i < value_.size(); ++i) p[i] = 0;
-    value_.clear();
-  }
-  std::string value_;
-};
-
 // Reads a credential file: one value, trailing newlines dropped. Errors name
 // the file, never its content.
 Result<Secret> readSecretFile(const std::filesystem::path& file, const char* what) {
@@ -60,6 +31,7 @@ Result<Secret> readSecretFile(const std::filesystem::path& file, const char* wha
       return fail(ErrorCode::Auth, std::string("the ") + what + " file " + file.string() + " is over 64 KiB");
     }
   }
+  for (volatile char& c : buf) c = 0;
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   if (value.empty()) return fail(ErrorCode::Auth, std::string("the ") + what + " file " + file.string() + " is empty");
   if (value.find('\0') != std::string::npos || value.find('\n') != std::string::npos) {
@@ -67,6 +39,25 @@ Result<Secret> readSecretFile(const std::filesystem::path& file, const char* wha
     return fail(ErrorCode::Auth, std::string("the ") + what + " file " + file.string() + " holds more than one line");
   }
   return Secret(std::move(value));
+}
+
+// The https user name: usernameFile, else username, else "git" with a token.
+Result<std::string> httpsUser(const Credentials& c) {
+  std::string user = c.username;
+  if (!c.usernameFile.empty()) {
+    auto u = readSecretFile(c.usernameFile, "username");
+    if (!u) return std::unexpected(u.error());
+    user = u->c_str();
+  }
+  if (user.empty()) {
+    if (c.tokenFile.empty()) return fail(ErrorCode::Auth, "a passwordFile needs a username or usernameFile");
+    user = "git";
+  }
+  return user;
+}
+
+Result<Secret> httpsSecret(const Credentials& c) {
+  return c.tokenFile.empty() ? readSecretFile(c.passwordFile, "password") : readSecretFile(c.tokenFile, "token");
 }
 
 bool sameHost(std::string_view a, std::string_view b) {
@@ -171,20 +162,11 @@ int onCredentials(git_credential** out, const char* url, const char* userFromUrl
                   "the server refused the credentials (HTTP 401) from " +
                       (c.tokenFile.empty() ? c.passwordFile.string() : c.tokenFile.string()),
                   GIT_EAUTH);
-  std::string user = c.username;
-  if (!c.usernameFile.empty()) {
-    auto u = readSecretFile(c.usernameFile, "username");
-    if (!u) return refuse(ctx, u.error().code, u.error().message, GIT_EAUTH);
-    user = u->c_str();
-  }
-  if (user.empty()) {
-    if (c.tokenFile.empty())
-      return refuse(ctx, ErrorCode::Auth, "a passwordFile needs a username or usernameFile", GIT_EAUTH);
-    user = "git";
-  }
-  auto secret = c.tokenFile.empty() ? readSecretFile(c.passwordFile, "password") : readSecretFile(c.tokenFile, "token");
+  auto user = httpsUser(c);
+  if (!user) return refuse(ctx, user.error().code, user.error().message, GIT_EAUTH);
+  auto secret = httpsSecret(c);
   if (!secret) return refuse(ctx, secret.error().code, secret.error().message, GIT_EAUTH);
-  return git_credential_userpass_plaintext_new(out, user.c_str(), secret->c_str());
+  return git_credential_userpass_plaintext_new(out, user->c_str(), secret->c_str());
 }
 
 int onCertificate(git_cert* cert, int valid, const char* host, void* payload) {
@@ -309,6 +291,7 @@ Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* rep
   if (!url) return std::unexpected(withContext(url.error(), context));
   std::unique_ptr<RemoteSession> s(new RemoteSession());
   s->context_ = std::move(context);
+  s->deadline_ = std::make_unique<OperationDeadline>(options.timeouts);
   s->ctx_ = std::make_unique<CallbackContext>();
   s->ctx_->options = options;
   s->ctx_->url = *url;
@@ -324,6 +307,31 @@ Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* rep
     auto ca = CaScope::acquire(options.credentials.caFile);
     if (!ca) return std::unexpected(withContext(ca.error(), s->context_));
     s->ca_.emplace(std::move(*ca));
+    // Basic credentials go with the first request (over TLS, to the
+    // configured host only: the certificate check refuses any other host
+    // before a byte is sent), which saves a 401 round trip per request.
+    const Credentials& c = options.credentials;
+    if (!c.passwordFile.empty() || !c.tokenFile.empty()) {
+      auto user = httpsUser(c);
+      if (!user) return std::unexpected(withContext(user.error(), s->context_));
+      auto secret = httpsSecret(c);
+      if (!secret) return std::unexpected(withContext(secret.error(), s->context_));
+      std::string joined;
+      joined.reserve(user->size() + 1 + secret->size());
+      joined.append(*user).append(":").append(secret->c_str());
+      Secret pair(std::move(joined));
+      std::string encoded(4 * ((pair.size() + 2) / 3) + 1, '\0');
+      std::size_t len = 0;
+      mbedtls_base64_encode(reinterpret_cast<unsigned char*>(encoded.data()), encoded.size(), &len,
+                            reinterpret_cast<const unsigned char*>(pair.c_str()), pair.size());
+      encoded.resize(len);
+      std::string header;
+      header.reserve(21 + encoded.size());
+      header.append("Authorization: Basic ").append(encoded);
+      s->authorization_ = std::make_unique<Secret>(std::move(header));
+      Secret wipe(std::move(encoded));
+      s->ctx_->secretAttempts = 1;  // a 401 now means the credentials were refused
+    }
   }
   git_remote* raw = nullptr;
   if (int rc = git_remote_create_anonymous(&raw, repo, url->text.c_str()); rc < 0)
@@ -335,7 +343,15 @@ Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* rep
 RemoteSession::~RemoteSession() { disconnect(); }
 
 void RemoteSession::disconnect() {
+  DeadlineScope scope(*deadline_);
   if (remote_ && git_remote_connected(remote_.get())) git_remote_disconnect(remote_.get());
+}
+
+void RemoteSession::setHeaders(git_strarray& headers) {
+  if (!authorization_) return;
+  headerPtr_ = const_cast<char*>(authorization_->c_str());
+  headers.strings = &headerPtr_;
+  headers.count = 1;
 }
 
 void RemoteSession::fillCallbacks(git_remote_callbacks& cb) {
@@ -364,11 +380,13 @@ Error RemoteSession::error(int rc) {
 }
 
 Result<std::vector<RemoteRef>> RemoteSession::connect(git_direction direction) {
+  DeadlineScope scope(*deadline_);
   git_remote_connect_options opts;
   git_remote_connect_options_init(&opts, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
   fillCallbacks(opts.callbacks);
   opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
   opts.proxy_opts.type = GIT_PROXY_NONE;
+  setHeaders(opts.custom_headers);
   if (int rc = git_remote_connect_ext(remote_.get(), direction, &opts); rc < 0) return std::unexpected(error(rc));
   const git_remote_head** heads = nullptr;
   std::size_t n = 0;
@@ -389,6 +407,7 @@ Result<std::vector<RemoteRef>> RemoteSession::connect(git_direction direction) {
 }
 
 Result<TransferStats> RemoteSession::fetch(const std::vector<std::string>& refspecs) {
+  DeadlineScope scope(*deadline_);
   std::vector<char*> specs;
   for (const auto& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
   git_strarray array{specs.data(), specs.size()};
@@ -400,21 +419,13 @@ Result<TransferStats> RemoteSession::fetch(const std::vector<std::string>& refsp
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
   opts.proxy_opts.type = GIT_PROXY_NONE;
+  setHeaders(opts.custom_headers);
   if (int rc = git_remote_fetch(remote_.get(), &array, &opts, nullptr); rc < 0) return std::unexpected(error(rc));
   const git_indexer_progress* stats = git_remote_stats(remote_.get());
   return TransferStats{stats ? stats->received_objects : 0u, stats ? stats->received_bytes : 0u};
 }
 
-Result<PushResult> RemoteSession::push(const std::string& refspec) {
-  char* spec = const_cast<char*>(refspec.c_str());
-  git_strarray array{&spec, 1};
-  git_push_options opts;
-  git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-  fillCallbacks(opts.callbacks);
-  opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
-  opts.proxy_opts.type = GIT_PROXY_NONE;
-  ctx_->pushStatus.clear();
-  int rc = git_remote_push(remote_.get(), &array, &opts);
+Result<PushResult> RemoteSession::pushResult(int rc) {
   if (rc == GIT_ENONFASTFORWARD) {
     // libgit2 saw, before sending, that the remote ref moved past our parent.
     Error e = libgit2Error(rc, context_);
@@ -424,6 +435,34 @@ Result<PushResult> RemoteSession::push(const std::string& refspec) {
   for (const auto& [ref, status] : ctx_->pushStatus)
     if (!status.empty()) return PushResult{false, status};
   return PushResult{true, {}};
+}
+
+Result<PushResult> RemoteSession::push(const std::string& refspec) {
+  DeadlineScope scope(*deadline_);
+  char* spec = const_cast<char*>(refspec.c_str());
+  git_strarray array{&spec, 1};
+  git_push_options opts;
+  git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+  fillCallbacks(opts.callbacks);
+  opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  opts.proxy_opts.type = GIT_PROXY_NONE;
+  setHeaders(opts.custom_headers);
+  ctx_->pushStatus.clear();
+  return pushResult(git_remote_push(remote_.get(), &array, &opts));
+}
+
+Result<PushResult> RemoteSession::upload(const std::string& refspec) {
+  DeadlineScope scope(*deadline_);
+  char* spec = const_cast<char*>(refspec.c_str());
+  git_strarray array{&spec, 1};
+  git_push_options opts;
+  git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+  fillCallbacks(opts.callbacks);
+  opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  opts.proxy_opts.type = GIT_PROXY_NONE;
+  setHeaders(opts.custom_headers);
+  ctx_->pushStatus.clear();
+  return pushResult(git_remote_upload(remote_.get(), &array, &opts));
 }
 
 }  // namespace gitfed::git::detail

@@ -24,6 +24,38 @@
 
 namespace gitfed::git::detail {
 
+// A secret read from a file; wiped when it goes.
+class Secret {
+ public:
+  Secret() = default;
+  // Copies, then wipes the source (a move could leave a short string's bytes behind).
+  explicit Secret(std::string&& value) : value_(value) { wipe(value); }
+  std::size_t size() const { return value_.size(); }
+  ~Secret() { wipe(); }
+  Secret(const Secret&) = delete;
+  Secret& operator=(const Secret&) = delete;
+  Secret(Secret&& o) noexcept : value_(o.value_) { o.wipe(); }
+  Secret& operator=(Secret&& o) noexcept {
+    if (this != &o) {
+      wipe();
+      value_ = o.value_;
+      o.wipe();
+    }
+    return *this;
+  }
+  const char* c_str() const { return value_.c_str(); }
+  bool empty() const { return value_.empty(); }
+
+ private:
+  static void wipe(std::string& s) {
+    volatile char* p = s.data();
+    for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
+    s.clear();
+  }
+  void wipe() { wipe(value_); }
+  std::string value_;
+};
+
 // The process-wide CA setting of libgit2 (GIT_OPT_SET_SSL_CERT_LOCATIONS is
 // global): held shared for the duration of a TLS operation, changed only
 // when no operation uses it.
@@ -60,6 +92,9 @@ class RemoteSession {
   Result<std::vector<RemoteRef>> connect(git_direction direction);
   Result<TransferStats> fetch(const std::vector<std::string>& refspecs);
   Result<PushResult> push(const std::string& refspec);
+  // Sends `refspec` over the connection connect(GIT_DIRECTION_PUSH) opened:
+  // the server checks the ref still holds what was advertised then.
+  Result<PushResult> upload(const std::string& refspec);
   void disconnect();
 
   const std::string& context() const { return context_; }
@@ -67,12 +102,18 @@ class RemoteSession {
  private:
   RemoteSession() = default;
   void fillCallbacks(git_remote_callbacks& callbacks);
+  void setHeaders(git_strarray& headers);
   Error error(int rc);
 
+  Result<PushResult> pushResult(int rc);
+
   std::string context_;
+  std::unique_ptr<OperationDeadline> deadline_;
   std::unique_ptr<CallbackContext> ctx_;
+  std::optional<CaScope> ca_;  // held while the remote (and its TLS streams) live
   RemotePtr remote_;
-  std::optional<CaScope> ca_;
+  std::unique_ptr<Secret> authorization_;  // "Authorization: Basic ..." for https
+  char* headerPtr_ = nullptr;
 };
 
 }  // namespace gitfed::git::detail

@@ -25,32 +25,46 @@ Result<std::unique_ptr<GitStatusStore>> GitStatusStore::open(const std::filesyst
   return std::unique_ptr<GitStatusStore>(new GitStatusStore(std::move(*repo), std::move(remote), std::move(branch)));
 }
 
-Result<StatusStore::Tip> GitStatusStore::fetch(const std::string& path) {
+Result<void> GitStatusStore::fetchBranch() {
   const std::string remoteRef = "refs/heads/" + branch_;
-  bool missing = false;
   auto outcome = repo_.fetchIf(remote_, [&](const std::vector<git::RemoteRef>& refs) {
     auto it = std::find_if(refs.begin(), refs.end(), [&](const git::RemoteRef& r) { return r.name == remoteRef; });
-    if (it == refs.end()) {
-      missing = true;
-      return std::vector<std::string>{};
-    }
-    auto local = repo_.resolveRef(kTipRef);
-    if (local && *local && **local == it->oid && repo_.hasObject(it->oid)) return std::vector<std::string>{};
+    if (it == refs.end() || repo_.hasObject(it->oid)) return std::vector<std::string>{};
     return std::vector<std::string>{"+" + remoteRef + ":" + kTipRef};
   });
   if (!outcome) return std::unexpected(outcome.error());
+  return {};
+}
+
+Result<StatusStore::Tip> GitStatusStore::fetch(const std::string& path) {
+  pending_.reset();
+  auto session = repo_.openPush(remote_, "refs/heads/" + branch_);
+  if (!session) return std::unexpected(session.error());
   Tip tip;
-  if (missing) {
-    (void)repo_.deleteRef(kTipRef);
-    return tip;
+  tip.commit = (*session)->advertised();
+  if (tip.commit && !repo_.hasObject(*tip.commit)) {
+    // Others wrote since we last looked: get their commits, then connect
+    // again, so that the push follows the tip we read by one request only
+    // (a fetch in between would let the next writer in).
+    session->reset();
+    if (auto f = fetchBranch(); !f) return std::unexpected(f.error());
+    session = repo_.openPush(remote_, "refs/heads/" + branch_);
+    if (!session) return std::unexpected(session.error());
+    tip.commit = (*session)->advertised();
+    if (tip.commit && !repo_.hasObject(*tip.commit)) {
+      // Moved again meanwhile: fetch once more and push over this connection.
+      if (auto f = fetchBranch(); !f) return std::unexpected(f.error());
+      if (!repo_.hasObject(*tip.commit))
+        return git::fail(ErrorCode::Rejected, "the status branch was rewritten while fetching it", "status branch");
+    }
   }
-  auto local = repo_.resolveRef(kTipRef);
-  if (!local) return std::unexpected(local.error());
-  if (!*local) return git::fail(ErrorCode::Corrupt, "the fetched status branch is missing", "status branch");
-  tip.commit = **local;
-  auto file = repo_.readFile(*tip.commit, path);
-  if (!file) return std::unexpected(file.error());
-  tip.file = std::move(*file);
+  if (tip.commit) {
+    if (auto r = repo_.setRef(kTipRef, *tip.commit, "gitfed: status tip"); !r) return std::unexpected(r.error());
+    auto file = repo_.readFile(*tip.commit, path);
+    if (!file) return std::unexpected(file.error());
+    tip.file = std::move(*file);
+  }
+  pending_ = std::move(*session);
   return tip;
 }
 
@@ -62,7 +76,10 @@ Result<std::string> GitStatusStore::commit(const std::optional<std::string>& par
 
 Result<git::PushResult> GitStatusStore::push(const std::string& commit) {
   if (auto r = repo_.setRef(kPushRef, commit, "gitfed: status push"); !r) return std::unexpected(r.error());
-  return repo_.push(remote_, kPushRef, "refs/heads/" + branch_);
+  auto session = std::move(pending_);
+  auto result = session ? session->push(kPushRef) : repo_.push(remote_, kPushRef, "refs/heads/" + branch_);
+  if (result && result->accepted) (void)repo_.setRef(kTipRef, commit, "gitfed: status pushed");
+  return result;
 }
 
 }  // namespace gitfed::status

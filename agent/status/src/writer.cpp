@@ -17,6 +17,21 @@ std::optional<Clock::time_point> attemptTime(const json& doc) {
   return parseTime(t->get<std::string>());
 }
 
+// Worth another attempt: the network, the server, a race. A refused
+// credential or an invalid URL will not get better within one report.
+bool retryable(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::Network:
+    case ErrorCode::Timeout:
+    case ErrorCode::Rejected:
+    case ErrorCode::Io:
+    case ErrorCode::Internal:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 const char* toString(WriteOutcome::Kind kind) {
@@ -78,6 +93,7 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
     if (round > 0) sleep_(backoff(round));
     auto tip = store_.fetch(file);
     if (!tip) {
+      if (!retryable(tip.error())) return std::unexpected(withContext(tip.error(), context));
       lastError = tip.error();
       continue;
     }
@@ -105,6 +121,7 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
     ++attempts;
     auto pushed = store_.push(*commit);
     if (!pushed) {
+      if (!retryable(pushed.error())) return std::unexpected(withContext(pushed.error(), context));
       lastError = pushed.error();
       continue;
     }

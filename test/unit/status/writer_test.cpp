@@ -249,3 +249,25 @@ TEST_CASE("the writer refuses foreign or invalid names and redacts on the way ou
   CHECK(text.find("<redacted>") != std::string::npos);
   CHECK(c.message.find("s3cr3t") == std::string::npos);
 }
+
+TEST_CASE("errors that another attempt cannot fix are returned at once", "[status][writer]") {
+  Harness h;
+  struct AuthFailing final : StatusStore {
+    int fetches = 0;
+    Result<Tip> fetch(const std::string&) override {
+      ++fetches;
+      return gitfed::git::fail(ErrorCode::Auth, "the server refused the credentials");
+    }
+    Result<std::string> commit(const std::optional<std::string>&, const std::string&, const std::string&,
+                               const gitfed::git::Signature&, const std::string&) override {
+      return std::string("x");
+    }
+    Result<gitfed::git::PushResult> push(const std::string&) override { return gitfed::git::PushResult{true, {}}; }
+  } store;
+  auto w = h.writer(store, "c1");
+  auto r = w.write(report("c1", 1));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::Auth);
+  CHECK(store.fetches == 1);
+  CHECK(h.sleeps.empty());
+}

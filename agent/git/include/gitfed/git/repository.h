@@ -46,6 +46,8 @@ struct ChangedFile {
   enum class Kind { Added, Modified, Deleted } kind = Kind::Modified;
 };
 
+struct PushSessionImpl;
+
 class Repository {
  public:
   // The bare repository at `path`, created when the directory is missing or
@@ -83,6 +85,28 @@ class Repository {
   // detects before sending (the remote moved), is a PushResult with
   // accepted == false, not an Error.
   Result<PushResult> push(const RemoteOptions& options, const std::string& localRef, const std::string& remoteRef);
+
+  // A push in two steps over one connection: connect and read what
+  // `remoteRef` holds now (advertised()), build a commit on top of it, then
+  // push() it; the server accepts only if the ref still holds what was
+  // advertised. The window in which another writer can get in between is one
+  // request, not a fetch and a push. Must not outlive its Repository.
+  class PushSession {
+   public:
+    ~PushSession();
+    // `remoteRef`'s id when the connection was made; nullopt: no such ref.
+    const std::optional<std::string>& advertised() const { return advertised_; }
+    // Pushes local ref `localRef` (no force). Once only.
+    Result<PushResult> push(const std::string& localRef);
+
+   private:
+    friend class Repository;
+    PushSession() = default;
+    std::unique_ptr<PushSessionImpl> impl_;
+    std::string remoteRef_;
+    std::optional<std::string> advertised_;
+  };
+  Result<std::unique_ptr<PushSession>> openPush(const RemoteOptions& options, const std::string& remoteRef);
 
   // ---- refs and objects ----
 

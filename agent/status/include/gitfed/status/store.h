@@ -2,7 +2,9 @@
 // StatusStore: the status branch as the writer sees it: read the branch's tip
 // (and one file in it), make a commit on top of a given parent, push it.
 // GitStatusStore is the real one: a bare cache repository and a remote,
-// through gitfed::git (libgit2). Unit tests of the writer use a fake.
+// through gitfed::git (libgit2): fetch() connects for pushing and reads the
+// branch's tip from that connection (fetching objects only when the tip is
+// not in the cache yet); push() sends over the same connection. Unit tests of the writer use a fake.
 // Implementations are used from one thread at a time.
 
 #include <filesystem>
@@ -53,9 +55,13 @@ class GitStatusStore final : public StatusStore {
  private:
   GitStatusStore(git::Repository repo, git::RemoteOptions remote, std::string branch)
       : repo_(std::move(repo)), remote_(std::move(remote)), branch_(std::move(branch)) {}
+  Result<void> fetchBranch();
   git::Repository repo_;
   git::RemoteOptions remote_;
   std::string branch_;
+  // fetch() opens the push connection and reads the tip from it; push()
+  // sends over it, so the race window is one request.
+  std::unique_ptr<git::Repository::PushSession> pending_;
 };
 
 }  // namespace gitfed::status
