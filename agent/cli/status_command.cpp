@@ -1,0 +1,282 @@
+// `gitfed status [options] REPOSITORY`: the fleet at a glance, from the status
+// branch (docs/status-spec.md) of a repository URL or a local clone. One row
+// per cluster, or one cluster's objects with --cluster. Reads only.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "gitfed/git/libgit2.h"
+#include "gitfed/git/url.h"
+#include "gitfed/status/reader.h"
+
+namespace gitfed::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kStatusUsage =
+    "usage: gitfed status [options] REPOSITORY\n"
+    "\n"
+    "Shows the fleet's status branch: one row per cluster (phase, the revision it\n"
+    "applied against the config branch's newest, drifted and failed objects, age\n"
+    "of its last report; STALE when the agent could not fetch, or has not\n"
+    "reported for --stale-after). REPOSITORY is a URL (https://, ssh://, git://,\n"
+    "file://) or the path of a local clone (its origin/ branches are read).\n"
+    "\n"
+    "  --cluster NAME          one cluster's report, object by object\n"
+    "  --output table|json     (default table)\n"
+    "  --branch NAME           the config branch (default main)\n"
+    "  --status-branch NAME    (default gitfed-status)\n"
+    "  --stale-after DURATION  e.g. 90s, 15m, 2h (default 15m)\n"
+    "  --cache DIR             keep the fetched status branch here (default: a temporary directory)\n"
+    "  credentials, read from files, for a URL:\n"
+    "  --username NAME | --username-file FILE, --password-file FILE | --token-file FILE,\n"
+    "  --ca-file FILE, --ssh-key FILE, --known-hosts FILE, --timeout DURATION (default 30s)\n";
+
+int usageError(const std::string& message) {
+  std::fprintf(stderr, "gitfed status: %s\n%s", message.c_str(), kStatusUsage);
+  return 2;
+}
+
+std::optional<std::chrono::seconds> parseDuration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  if (n < 0) return std::nullopt;
+  if (unit == "s" || unit.empty()) return std::chrono::seconds(n);
+  if (unit == "m") return std::chrono::seconds(n * 60);
+  if (unit == "h") return std::chrono::seconds(n * 3600);
+  return std::nullopt;
+}
+
+std::string shortId(const std::string& id) { return id.empty() ? "-" : id.substr(0, 7); }
+
+std::string formatAge(const std::optional<std::chrono::seconds>& age) {
+  if (!age) return "-";
+  long long s = std::max<long long>(age->count(), 0);
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+// A temporary directory, removed when the command ends.
+struct ScratchDir {
+  std::filesystem::path path;
+  ScratchDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "gitfed-status-XXXXXX").string();
+    if (::mkdtemp(tmpl.data())) path = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
+void printTable(const status::FleetStatus& fleet, const std::vector<status::ClusterRow>& rows) {
+  std::printf("status branch %s at %s; config branch %s at %s\n", fleet.statusBranch.c_str(),
+              shortId(fleet.statusCommit).c_str(), fleet.configBranch.c_str(),
+              fleet.configRevision ? shortId(*fleet.configRevision).c_str() : "(none)");
+  std::size_t width = 7;
+  for (const auto& r : rows) width = std::max(width, r.name.size());
+  std::printf("%-*s  %-11s  %-8s  %-10s  %7s  %6s  %s\n", static_cast<int>(width), "CLUSTER", "PHASE", "APPLIED",
+              "REVISION", "DRIFTED", "FAILED", "AGE");
+  for (const auto& r : rows) {
+    std::string revision = shortId(r.revision);
+    if (r.latest && r.revision != *r.latest) revision += " (old)";
+    std::string applied = shortId(r.appliedRevision) + (r.upToDate ? "" : "*");
+    std::string age = formatAge(r.age) + (r.stale ? " STALE" : "");
+    std::printf("%-*s  %-11s  %-8s  %-10s  %7zu  %6zu  %s\n", static_cast<int>(width), r.name.c_str(),
+                status::toString(r.phase), applied.c_str(), revision.c_str(), r.drifted, r.failed, age.c_str());
+  }
+  std::size_t behind = 0, stale = 0;
+  for (const auto& r : rows) {
+    behind += r.upToDate ? 0u : 1u;
+    stale += r.stale ? 1u : 0u;
+  }
+  std::printf("%zu cluster%s; %zu not on the newest revision (*); %zu stale\n", rows.size(),
+              rows.size() == 1 ? "" : "s", behind, stale);
+}
+
+json rowJson(const status::ClusterRow& r) {
+  json j = {{"name", r.name},
+            {"phase", status::toString(r.phase)},
+            {"appliedRevision", r.appliedRevision},
+            {"revision", r.revision},
+            {"upToDate", r.upToDate},
+            {"drifted", r.drifted},
+            {"failed", r.failed},
+            {"stale", r.stale}};
+  j["ageSeconds"] = r.age ? json(r.age->count()) : json(nullptr);
+  return j;
+}
+
+void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row) {
+  std::printf("cluster %s: %s%s\n", c.name.c_str(), status::toString(c.sync.phase), row.stale ? " (STALE)" : "");
+  std::printf("  source       %s %s\n", c.source.url.c_str(), c.source.ref.c_str());
+  std::printf("  revision     %s\n", c.source.revision.empty() ? "-" : c.source.revision.c_str());
+  std::printf("  applied      %s%s\n", c.sync.appliedRevision.empty() ? "-" : c.sync.appliedRevision.c_str(),
+              row.upToDate ? " (the newest)" : row.latest ? (" (newest: " + *row.latest + ")").c_str() : "");
+  std::printf("  last attempt %s (%s ago)\n",
+              c.sync.lastAttemptAt ? status::formatTime(*c.sync.lastAttemptAt).c_str() : "-", formatAge(row.age).c_str());
+  std::printf("  last success %s\n", c.sync.lastSuccessAt ? status::formatTime(*c.sync.lastSuccessAt).c_str() : "-");
+  if (!c.sync.message.empty()) std::printf("  message      %s\n", c.sync.message.c_str());
+  const auto& s = c.summary;
+  std::printf("  objects      %zu: %zu synced, %zu drifted, %zu missing, %zu failed, %zu progressing, %zu pruned\n",
+              s.objects, s.synced, s.drifted, s.missing, s.failed, s.progressing, s.pruned);
+  if (!c.labels.empty()) {
+    std::string labels;
+    for (const auto& [k, v] : c.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
+    std::printf("  labels       %s\n", labels.c_str());
+  }
+  if (!c.sync.errors.empty()) {
+    std::printf("errors:\n");
+    for (const auto& e : c.sync.errors) {
+      std::string where = !e.file.empty() ? e.file + (e.line > 0 ? ":" + std::to_string(e.line) : "") : e.object;
+      std::printf("  %s: %s\n", where.c_str(), e.message.c_str());
+    }
+  }
+  if (c.objects.empty()) {
+    std::printf("no objects out of sync\n");
+    return;
+  }
+  std::printf("%-12s  %-12s  %-40s  %s\n", "STATE", "HEALTH", "OBJECT", "DETAIL");
+  for (const auto& o : c.objects) {
+    std::string object = o.apiVersion + " " + o.kind + " " + (o.ns.empty() ? "" : o.ns + "/") + o.name;
+    std::string detail = o.message;
+    for (const auto& d : o.drift)
+      detail += (detail.empty() ? "" : "; ") + d.path + ": " + d.desired.dump() + " -> " + d.live.dump();
+    std::printf("%-12s  %-12s  %-40s  %s\n", status::toString(o.state), status::toString(o.health), object.c_str(),
+                detail.c_str());
+  }
+  if (c.truncated > 0) std::printf("... and %zu more objects (report truncated)\n", c.truncated);
+}
+
+}  // namespace
+
+int statusCommand(const Args& args) {
+  std::string repository, cluster, output = "table", branch = "main", statusBranch = "gitfed-status", cacheDir;
+  std::chrono::seconds staleAfter(15 * 60);
+  git::RemoteOptions remote;
+  remote.timeouts.operation = std::chrono::seconds(30);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kStatusUsage, stdout);
+      return 0;
+    }
+    std::string flag = a, value;
+    bool inlineValue = false;
+    if (a.starts_with("--") && a.find('=') != std::string::npos) {
+      flag = a.substr(0, a.find('='));
+      value = a.substr(a.find('=') + 1);
+      inlineValue = true;
+    }
+    auto next = [&]() -> bool {
+      if (inlineValue) return true;
+      if (i + 1 >= args.size()) return false;
+      value = args[++i];
+      return true;
+    };
+    if (!flag.starts_with("-")) {
+      if (!repository.empty()) return usageError("one REPOSITORY only");
+      repository = a;
+      continue;
+    }
+    if (!next()) return usageError(flag + " needs a value");
+    if (flag == "--cluster") cluster = value;
+    else if (flag == "--output" || flag == "-o") output = value;
+    else if (flag == "--branch") branch = value;
+    else if (flag == "--status-branch") statusBranch = value;
+    else if (flag == "--cache") cacheDir = value;
+    else if (flag == "--username") remote.credentials.username = value;
+    else if (flag == "--username-file") remote.credentials.usernameFile = value;
+    else if (flag == "--password-file") remote.credentials.passwordFile = value;
+    else if (flag == "--token-file") remote.credentials.tokenFile = value;
+    else if (flag == "--ca-file") remote.credentials.caFile = value;
+    else if (flag == "--ssh-key") remote.credentials.sshKeyFile = value;
+    else if (flag == "--known-hosts") remote.credentials.knownHostsFile = value;
+    else if (flag == "--stale-after" || flag == "--timeout") {
+      auto d = parseDuration(value);
+      if (!d) return usageError(flag + ": not a duration: \"" + value + "\" (e.g. 90s, 15m, 2h)");
+      if (flag == "--stale-after") staleAfter = *d;
+      else remote.timeouts.operation = *d;
+    } else {
+      return usageError("unknown option " + flag);
+    }
+  }
+  if (repository.empty()) return usageError("REPOSITORY is required");
+  if (output != "table" && output != "json") return usageError("--output must be table or json");
+
+  git::Libgit2 libgit2;
+  status::Result<status::FleetStatus> fleet;
+  std::error_code ec;
+  if (std::filesystem::is_directory(repository, ec)) {
+    fleet = status::readLocalFleetStatus(repository, statusBranch, branch);
+  } else {
+    auto url = git::parseRemoteUrl(repository);
+    if (!url) {
+      std::fprintf(stderr, "gitfed status: %s\n", url.error().format().c_str());
+      return 2;
+    }
+    remote.url = repository;
+    ScratchDir scratch;
+    std::filesystem::path cache = cacheDir.empty() ? scratch.path / "status.git" : std::filesystem::path(cacheDir);
+    fleet = status::readFleetStatus(remote, cache, statusBranch, branch);
+  }
+  if (!fleet) {
+    std::fprintf(stderr, "gitfed status: %s\n", fleet.error().format().c_str());
+    return 1;
+  }
+  for (const auto& w : fleet->warnings) std::fprintf(stderr, "gitfed status: warning: %s\n", w.c_str());
+  const auto now = status::Clock::now();
+  std::vector<status::ClusterRow> rows;
+  for (const auto& c : fleet->clusters) rows.push_back(status::summarize(c, fleet->configRevision, now, staleAfter));
+
+  if (!cluster.empty()) {
+    for (std::size_t i = 0; i < fleet->clusters.size(); ++i) {
+      if (fleet->clusters[i].name != cluster) continue;
+      if (output == "json") {
+        json j = status::toJson(fleet->clusters[i]);
+        j["status"] = rowJson(rows[i]);
+        std::printf("%s\n", j.dump(2).c_str());
+      } else {
+        printCluster(fleet->clusters[i], rows[i]);
+      }
+      return 0;
+    }
+    std::fprintf(stderr, "gitfed status: no report of cluster \"%s\" on %s\n", cluster.c_str(), statusBranch.c_str());
+    return 1;
+  }
+  if (output == "json") {
+    json j = {{"statusBranch", {{"name", fleet->statusBranch}, {"commit", fleet->statusCommit}}},
+              {"configBranch",
+               {{"name", fleet->configBranch},
+                {"revision", fleet->configRevision ? json(*fleet->configRevision) : json(nullptr)}}},
+              {"clusters", json::array()}};
+    for (const auto& r : rows) j["clusters"].push_back(rowJson(r));
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    printTable(*fleet, rows);
+  }
+  return 0;
+}
+
+GITFED_COMMAND("status", "show the fleet's status branch: one row per cluster, or one cluster's objects",
+               statusCommand);
+
+}  // namespace gitfed::cli
