@@ -1,0 +1,67 @@
+#include "gitfed/daemon/schedule.h"
+
+#include <algorithm>
+
+namespace gitfed::daemon {
+
+const char* toString(SyncReason r) {
+  switch (r) {
+    case SyncReason::None: return "none";
+    case SyncReason::Initial: return "initial";
+    case SyncReason::NewRevision: return "new-revision";
+    case SyncReason::Trigger: return "trigger";
+    case SyncReason::Retry: return "retry";
+    case SyncReason::Unsettled: return "unsettled";
+    case SyncReason::DriftCheck: return "drift-check";
+  }
+  return "?";
+}
+
+Schedule::Schedule(ScheduleOptions options, std::uint64_t seed) : options_(options), rng_(seed) {}
+
+SyncReason Schedule::decide(SteadyTime now, const std::string& revision, bool triggered) const {
+  if (!everSynced_) return SyncReason::Initial;
+  if (triggered) return SyncReason::Trigger;
+  if (revision != lastRevision_) return SyncReason::NewRevision;
+  if (failures_ > 0) return now >= retryAt_ ? SyncReason::Retry : SyncReason::None;
+  if (!settled_) return SyncReason::Unsettled;
+  if (now - lastSync_ >= options_.driftInterval) return SyncReason::DriftCheck;
+  return SyncReason::None;
+}
+
+Millis Schedule::backoff(int failures) const {
+  if (failures <= 0) return Millis(0);
+  long long d = options_.retryMin.count();
+  for (int i = 1; i < failures && d < options_.retryMax.count(); ++i) d *= 2;
+  return Millis(std::min(d, static_cast<long long>(options_.retryMax.count())));
+}
+
+Millis Schedule::jittered(Millis base) {
+  if (options_.jitter <= 0 || base.count() <= 0) return base;
+  std::uniform_real_distribution<double> f(1.0 - options_.jitter, 1.0 + options_.jitter);
+  return Millis(static_cast<long long>(static_cast<double>(base.count()) * f(rng_)));
+}
+
+void Schedule::synced(SteadyTime now, const std::string& revision, bool ok, bool settled) {
+  everSynced_ = true;
+  settled_ = settled;
+  lastRevision_ = revision;
+  lastSync_ = now;
+  if (ok) {
+    failures_ = 0;
+  } else {
+    ++failures_;
+    retryAt_ = now + jittered(backoff(failures_));
+  }
+}
+
+SteadyTime Schedule::nextPoll(SteadyTime now) {
+  SteadyTime next = now + jittered(options_.interval);
+  if (everSynced_) {
+    if (failures_ > 0) next = std::min(next, std::max(now, retryAt_));
+    else if (settled_) next = std::min(next, std::max(now, lastSync_ + options_.driftInterval));
+  }
+  return next;
+}
+
+}  // namespace gitfed::daemon

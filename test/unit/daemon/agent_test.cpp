@@ -1,0 +1,296 @@
+// gitfed::daemon::Agent rounds over an in-memory source, the sync engine on
+// a fake KubeClient, and a recording status sink: what syncs when, what a
+// render error applies (nothing), stale sources, self-heal, --once's exit
+// status. The real loop against real servers is the e2e suite (test/e2e/).
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "gitfed/daemon/agent.h"
+#include "support/memory_tree.h"
+#include "sync/fake_kube_client.h"
+
+using namespace gitfed;
+using namespace gitfed::daemon;
+using nlohmann::json;
+
+namespace {
+
+class MemorySource final : public SourceStage {
+ public:
+  std::map<std::string, test::MemoryTree> revisions;
+  std::string current;
+  bool stale = false;
+  int polls = 0;
+
+  Result<SourcePoll> poll() override {
+    ++polls;
+    if (current.empty()) return fail("fetch https://h/f.git: connection refused");
+    SourcePoll p;
+    p.revision = current;
+    p.stale = stale;
+    if (stale) p.staleReason = "fetch https://h/f.git: connection refused";
+    return p;
+  }
+  Result<std::unique_ptr<render::SourceTree>> tree(const std::string& revision) override {
+    auto it = revisions.find(revision);
+    if (it == revisions.end()) return fail("no commit " + revision);
+    return std::unique_ptr<render::SourceTree>(std::make_unique<test::MemoryTree>(it->second));
+  }
+  std::string url() const override { return "https://h/f.git"; }
+  std::string ref() const override { return "main"; }
+};
+
+class RecordingSink final : public StatusSink {
+ public:
+  std::vector<status::ClusterStatus> reports;
+  void publish(status::ClusterStatus report, status::Redactor) override { reports.push_back(std::move(report)); }
+  bool flush(std::chrono::milliseconds) override { return true; }
+};
+
+const char* kRegistry =
+    "apiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: c1\n  labels:\n    env: prod\n";
+
+test::MemoryTree fleet(const std::string& value) {
+  test::MemoryTree t;
+  t.file("clusters/c1.yaml", kRegistry);
+  t.file("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n");
+  t.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: shop\ndata:\n  env: ${cluster.labels.env}\n  v: \"" +
+                        value + "\"\n");
+  t.file("secret.yaml",
+         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\nstringData:\n  password: hunter2-very-secret\n");
+  return t;
+}
+
+AgentConfig config() {
+  AgentConfig c;
+  c.cluster = "c1";
+  c.git.url = "https://h/f.git";
+  c.inventoryId = "c1";
+  c.httpAddress = "off";
+  c.leader.enabled = false;
+  c.kube.parallelism = 4;
+  c.retryMin = std::chrono::milliseconds(1);
+  c.retryMax = std::chrono::milliseconds(2);
+  return c;
+}
+
+struct Fixture {
+  test::FakeKubeClient kube;
+  MemorySource* source = nullptr;
+  RecordingSink* sink = nullptr;
+  AgentMetrics metrics;
+  std::unique_ptr<Agent> agent;
+
+  explicit Fixture(AgentConfig c = config()) {
+    kube.requireNamespaces = false;
+    AgentParts parts;
+    parts.kube = &kube;
+    auto s = std::make_unique<MemorySource>();
+    source = s.get();
+    parts.source = std::move(s);
+    auto k = std::make_unique<RecordingSink>();
+    sink = k.get();
+    parts.status = std::move(k);
+    parts.agentVersion = "test";
+    agent = std::make_unique<Agent>(std::move(c), std::move(parts), metrics);
+  }
+  std::string value() {
+    auto o = kube.object("v1", "ConfigMap", "shop", "web");
+    return o ? (*o)["data"].value("v", "") : "<none>";
+  }
+};
+
+const std::string kA(40, 'a'), kB(40, 'b'), kC(40, 'c'), kD(40, 'd');
+
+}  // namespace
+
+TEST_CASE("agent: the first round applies the revision and reports it", "[daemon]") {
+  Fixture f;
+  f.source->revisions[kA] = fleet("1");
+  f.source->current = kA;
+  auto r = f.agent->round(false);
+  CHECK(r.reason == SyncReason::Initial);
+  CHECK(r.synced);
+  CHECK(r.ok);
+  CHECK(f.value() == "1");
+  CHECK((*f.kube.object("v1", "ConfigMap", "shop", "web"))["data"]["env"] == "prod");
+  REQUIRE(f.sink->reports.size() == 1);
+  const auto& report = f.sink->reports[0];
+  CHECK(report.name == "c1");
+  CHECK(report.sync.phase == status::Phase::Synced);
+  CHECK(report.source.revision == kA);
+  CHECK(report.sync.appliedRevision == kA);
+  CHECK(report.labels.at("env") == "prod");  // the registry's labels
+  CHECK(report.summary.objects == 3);
+  CHECK(f.metrics.reconciles.value({"Synced", "initial"}) == 1);
+  CHECK(f.metrics.objects.value({"Synced"}) == 3);
+  CHECK(f.agent->lastReport()["sync"]["phase"] == "Synced");
+  CHECK(f.agent->ready());
+}
+
+TEST_CASE("agent: an unchanged revision is not synced again until the drift check", "[daemon]") {
+  Fixture f;
+  f.source->revisions[kA] = fleet("1");
+  f.source->current = kA;
+  f.agent->round(false);
+  f.kube.resetCounters();
+  auto r = f.agent->round(false);
+  CHECK(r.reason == SyncReason::None);
+  CHECK_FALSE(r.synced);
+  CHECK(f.kube.lists == 0);
+  CHECK(f.sink->reports.size() == 1);
+}
+
+TEST_CASE("agent: a new commit is applied; a trigger forces a round", "[daemon]") {
+  Fixture f;
+  f.source->revisions[kA] = fleet("1");
+  f.source->revisions[kB] = fleet("2");
+  f.source->current = kA;
+  f.agent->round(false);
+  f.source->current = kB;
+  auto r = f.agent->round(false);
+  CHECK(r.reason == SyncReason::NewRevision);
+  CHECK(f.value() == "2");
+  CHECK(f.sink->reports.back().sync.appliedRevision == kB);
+  r = f.agent->round(true);
+  CHECK(r.reason == SyncReason::Trigger);
+  CHECK(r.synced);
+}
+
+TEST_CASE("agent: drift is healed at the next sync (self-heal) or reported (report-only)", "[daemon]") {
+  SECTION("self-heal") {
+    Fixture f;
+    f.source->revisions[kA] = fleet("1");
+    f.source->current = kA;
+    f.agent->round(false);
+    f.kube.edit("v1", "ConfigMap", "shop", "web", [](json& o) { o["data"]["v"] = "edited"; });
+    auto r = f.agent->round(true);
+    CHECK(r.ok);
+    CHECK(f.value() == "1");
+  }
+  SECTION("report-only") {
+    auto c = config();
+    c.selfHeal = false;
+    Fixture f(c);
+    f.source->revisions[kA] = fleet("1");
+    f.source->current = kA;
+    f.agent->round(false);
+    f.kube.edit("v1", "ConfigMap", "shop", "web", [](json& o) { o["data"]["v"] = "edited"; });
+    auto r = f.agent->round(true);
+    CHECK(r.phase == status::Phase::Drifted);
+    CHECK(f.value() == "edited");
+    const auto& report = f.sink->reports.back();
+    REQUIRE(report.objects.size() == 1);
+    CHECK(report.objects[0].state == status::ObjectState::Drifted);
+    CHECK(report.objects[0].drift.at(0).path == "/data/v");
+  }
+}
+
+TEST_CASE("agent: a broken commit applies nothing and reports every error with file and line; the fix recovers",
+          "[daemon]") {
+  Fixture f;
+  f.source->revisions[kA] = fleet("1");
+  auto broken = fleet("2");
+  broken.file("apps/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: [shop\n");
+  f.source->revisions[kB] = broken;
+  f.source->revisions[kC] = fleet("3");
+  f.source->current = kA;
+  f.agent->round(false);
+  f.kube.resetCounters();
+  f.source->current = kB;
+  auto r = f.agent->round(false);
+  CHECK(r.reason == SyncReason::NewRevision);
+  CHECK_FALSE(r.ok);
+  CHECK(r.phase == status::Phase::Failed);
+  CHECK(f.kube.writes() == 0);
+  CHECK(f.kube.lists == 0);
+  CHECK(f.value() == "1");
+  const auto& report = f.sink->reports.back();
+  CHECK(report.sync.phase == status::Phase::Failed);
+  CHECK(report.source.revision == kB);
+  CHECK(report.sync.appliedRevision == kA);
+  REQUIRE_FALSE(report.sync.errors.empty());
+  CHECK(report.sync.errors[0].file == "apps/bad.yaml");
+  CHECK(report.sync.errors[0].line > 0);
+  CHECK(report.summary.objects == 3);  // the cluster as the last round left it
+  CHECK(f.agent->schedule().failures() == 1);
+  // Retried after the backoff (still broken)...
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  r = f.agent->round(false);
+  CHECK(r.reason == SyncReason::Retry);
+  CHECK(f.kube.writes() == 0);
+  // ...and the fix is applied at once.
+  f.source->current = kC;
+  r = f.agent->round(false);
+  CHECK(r.reason == SyncReason::NewRevision);
+  CHECK(r.ok);
+  CHECK(f.value() == "3");
+  CHECK(f.sink->reports.back().sync.phase == status::Phase::Synced);
+  CHECK(f.agent->schedule().failures() == 0);
+}
+
+TEST_CASE("agent: a stale source is reported once as Stale, and the recovery as the last sync", "[daemon]") {
+  Fixture f;
+  f.source->revisions[kA] = fleet("1");
+  f.source->current = kA;
+  f.agent->round(false);
+  f.source->stale = true;
+  auto r = f.agent->round(false);
+  CHECK(r.stale);
+  CHECK(f.metrics.sourceStale.value() == 1);
+  REQUIRE(f.sink->reports.size() == 2);
+  CHECK(f.sink->reports[1].sync.phase == status::Phase::Stale);
+  CHECK(f.sink->reports[1].sync.message.find("connection refused") != std::string::npos);
+  CHECK(f.sink->reports[1].sync.appliedRevision == kA);
+  f.agent->round(false);
+  CHECK(f.sink->reports.size() == 2);  // still stale: nothing new to say
+  // A stale source does not stop drift correction of the last revision.
+  f.kube.edit("v1", "ConfigMap", "shop", "web", [](json& o) { o["data"]["v"] = "edited"; });
+  r = f.agent->round(true);
+  CHECK(r.synced);
+  CHECK(f.value() == "1");
+  CHECK(f.sink->reports.back().sync.phase == status::Phase::Stale);
+  f.source->stale = false;
+  r = f.agent->round(false);
+  CHECK_FALSE(r.stale);
+  CHECK(f.sink->reports.back().sync.phase == status::Phase::Synced);
+  CHECK(f.metrics.sourceStale.value() == 0);
+}
+
+TEST_CASE("agent: Secret values never reach the report", "[daemon]") {
+  Fixture f;
+  auto t = fleet("1");
+  // A render error whose message could quote the value.
+  t.file("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: shop\n  labels:\n    l: ${cluster.labels.hunter2-very-secret\n");
+  f.source->revisions[kA] = t;
+  f.source->current = kA;
+  f.agent->round(false);
+  auto text = status::toYamlText(f.sink->reports.back());
+  CHECK(text.find("hunter2-very-secret") == std::string::npos);
+  CHECK(f.agent->lastReport().dump().find("hunter2-very-secret") == std::string::npos);
+}
+
+TEST_CASE("agent: --once exit status", "[daemon]") {
+  {
+    Fixture f;
+    f.source->revisions[kA] = fleet("1");
+    f.source->current = kA;
+    CHECK(f.agent->runOnce() == 0);
+  }
+  {
+    Fixture f;
+    auto broken = fleet("1");
+    broken.file("bad.yaml", "a: [\n");
+    f.source->revisions[kA] = broken;
+    f.source->current = kA;
+    CHECK(f.agent->runOnce() == 1);
+  }
+  {
+    Fixture f;  // nothing ever fetched
+    CHECK(f.agent->runOnce() == 3);
+    REQUIRE(f.sink->reports.size() == 1);
+    CHECK(f.sink->reports[0].sync.phase == status::Phase::Stale);
+  }
+}

@@ -1,0 +1,222 @@
+// gitfed::daemon::LeaderElector over a fake Lease API (resourceVersion
+// checks, 404, 409) and a fake clock: acquisition, expiry judged on the
+// observer's clock, renewal deadline, release, races.
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <mutex>
+
+#include "gitfed/daemon/leader.h"
+
+using namespace gitfed;
+using namespace gitfed::daemon;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+class FakeClock final : public kube::Clock {
+ public:
+  std::chrono::steady_clock::time_point now() override { return t_; }
+  std::chrono::system_clock::time_point wallNow() override { return std::chrono::system_clock::time_point{} + (t_ - start_) + 1000h; }
+  void sleepFor(std::chrono::nanoseconds d) override { t_ += std::chrono::duration_cast<std::chrono::steady_clock::duration>(d); }
+  void advance(std::chrono::milliseconds d) { t_ += d; }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::time_point{} + 5000h;
+  std::chrono::steady_clock::time_point t_ = start_;
+};
+
+// The Lease endpoints of an API server: GET, POST (409 when it exists), PUT
+// (409 when the resourceVersion is not the stored one). `down` fails all.
+class FakeLeaseApi final : public kube::KubeClient {
+ public:
+  bool down = false;
+  std::optional<json> lease;
+  int writes = 0;
+  std::function<void()> afterGet;  // runs after a GET has read the Lease (a racing candidate)
+
+  kube::Result<kube::Resource> resourceFor(std::string_view, std::string_view) override {
+    return std::unexpected(kube::Error{501, "", "", ""});
+  }
+  kube::Result<std::vector<kube::Resource>> resources() override { return std::unexpected(kube::Error{501, "", "", ""}); }
+  kube::Result<json> get(const kube::Resource&, std::string_view, std::string_view) override { return unsupported(); }
+  kube::Result<std::vector<json>> list(const kube::Resource&, std::string_view, std::string_view) override {
+    return std::unexpected(kube::Error{501, "", "", ""});
+  }
+  kube::Result<json> apply(const kube::Resource&, const json&, const kube::ApplyOptions&) override { return unsupported(); }
+  kube::Result<void> remove(const kube::Resource&, std::string_view, std::string_view, kube::Propagation,
+                            std::optional<std::string>) override {
+    return std::unexpected(kube::Error{501, "", "", ""});
+  }
+  kube::Result<json> request(std::string_view method, std::string_view path, const json* body,
+                             std::string_view) override {
+    std::unique_lock lock(mu_);
+    if (down) return std::unexpected(kube::Error{0, "", "connection refused", std::string(path)});
+    const bool item = path.ends_with("/leases/gitfed-c1");
+    REQUIRE(path.starts_with("/apis/coordination.k8s.io/v1/namespaces/gitfed-system/leases"));
+    if (method == "GET") {
+      if (!lease) return std::unexpected(kube::Error{404, "NotFound", "not found", std::string(path)});
+      json copy = *lease;
+      if (afterGet) {
+        auto once = std::move(afterGet);  // runs once
+        afterGet = nullptr;
+        lock.unlock();
+        once();
+        lock.lock();
+      }
+      return copy;
+    }
+    REQUIRE(body);
+    if (method == "POST" && !item) {
+      if (lease) return std::unexpected(kube::Error{409, "AlreadyExists", "exists", std::string(path)});
+      lease = *body;
+      (*lease)["metadata"]["resourceVersion"] = std::to_string(++rv_);
+      ++writes;
+      return *lease;
+    }
+    if (method == "PUT" && item) {
+      if (!lease) return std::unexpected(kube::Error{404, "NotFound", "not found", std::string(path)});
+      if ((*body)["metadata"].value("resourceVersion", "") != (*lease)["metadata"]["resourceVersion"])
+        return std::unexpected(kube::Error{409, "Conflict", "the object has been modified", std::string(path)});
+      lease = *body;
+      (*lease)["metadata"]["resourceVersion"] = std::to_string(++rv_);
+      ++writes;
+      return *lease;
+    }
+    return std::unexpected(kube::Error{405, "MethodNotAllowed", "", std::string(path)});
+  }
+  std::string holder() const { return lease ? (*lease)["spec"].value("holderIdentity", "") : ""; }
+
+ private:
+  static kube::Result<json> unsupported() { return std::unexpected(kube::Error{501, "", "not in this fake", ""}); }
+  std::mutex mu_;
+  int rv_ = 0;
+};
+
+LeaseOptions lease(const std::string& identity) {
+  return LeaseOptions{"gitfed-c1", "gitfed-system", identity, 15s, 10s, 2s};
+}
+
+}  // namespace
+
+TEST_CASE("leader: the first candidate creates the Lease and leads; the second waits", "[daemon]") {
+  FakeLeaseApi api;
+  auto clock = std::make_shared<FakeClock>();
+  LeaderElector a(api, lease("a"), clock, 1), b(api, lease("b"), clock, 2);
+  std::vector<bool> changes;
+  a.onChange = [&](bool leading) { changes.push_back(leading); };
+  a.step();
+  CHECK(a.isLeader());
+  CHECK(changes == std::vector<bool>{true});
+  CHECK(api.holder() == "a");
+  const auto& spec = (*api.lease)["spec"];
+  CHECK(spec["leaseDurationSeconds"] == 15);
+  CHECK(spec["leaseTransitions"] == 0);
+  CHECK(spec["renewTime"].get<std::string>().size() == std::string("2026-11-21T10:00:00.123456Z").size());
+  auto wait = b.step();
+  CHECK_FALSE(b.isLeader());
+  CHECK(b.observedHolder() == "a");
+  // client-go's jitter: retryPeriod * [1, 2.2).
+  CHECK(wait >= 2s);
+  CHECK(wait < 4400ms);
+}
+
+TEST_CASE("leader: a standby takes over leaseDuration after it last saw the record change", "[daemon]") {
+  FakeLeaseApi api;
+  auto clock = std::make_shared<FakeClock>();
+  LeaderElector a(api, lease("a"), clock, 1), b(api, lease("b"), clock, 2);
+  a.step();
+  b.step();  // b sees a's record now
+  clock->advance(2s);
+  a.step();  // renewal: the record changes
+  clock->advance(2s);
+  b.step();  // b sees the change at t=4s
+  CHECK_FALSE(b.isLeader());
+  // a dies. b's expiry counts from t=4s (when it saw the last change), not
+  // from the timestamps in the record.
+  clock->advance(14s);  // t = 18s: 14 s since b saw the change
+  b.step();
+  CHECK_FALSE(b.isLeader());
+  clock->advance(1s);  // t = 19s: 15 s
+  b.step();
+  CHECK(b.isLeader());
+  CHECK(api.holder() == "b");
+  CHECK((*api.lease)["spec"]["leaseTransitions"] == 1);
+}
+
+TEST_CASE("leader: the leader renews; it stops leading when no renewal succeeds for renewDeadline", "[daemon]") {
+  FakeLeaseApi api;
+  auto clock = std::make_shared<FakeClock>();
+  LeaderElector a(api, lease("a"), clock, 1);
+  std::vector<bool> changes;
+  a.onChange = [&](bool leading) { changes.push_back(leading); };
+  a.step();
+  REQUIRE(a.isLeader());
+  const std::string acquired = (*api.lease)["spec"]["acquireTime"];
+  clock->advance(2s);
+  a.step();
+  CHECK(a.isLeader());
+  CHECK((*api.lease)["spec"]["acquireTime"] == acquired);  // a renewal keeps the acquire time
+  CHECK((*api.lease)["spec"]["renewTime"] != acquired);
+  api.down = true;
+  for (int i = 0; i < 4; ++i) {
+    clock->advance(2s);
+    a.step();
+    CHECK(a.isLeader());  // 8 s without renewal: still within the deadline
+  }
+  clock->advance(2s);
+  a.step();  // 10 s
+  CHECK_FALSE(a.isLeader());
+  CHECK(changes == std::vector<bool>{true, false});
+  api.down = false;
+  clock->advance(2s);
+  a.step();  // nobody else took it: a leads again
+  CHECK(a.isLeader());
+}
+
+TEST_CASE("leader: release hands the Lease over at the standby's next attempt", "[daemon]") {
+  FakeLeaseApi api;
+  auto clock = std::make_shared<FakeClock>();
+  LeaderElector a(api, lease("a"), clock, 1), b(api, lease("b"), clock, 2);
+  a.step();
+  b.step();
+  a.release();
+  CHECK_FALSE(a.isLeader());
+  CHECK(api.holder().empty());
+  CHECK((*api.lease)["spec"]["leaseDurationSeconds"] == 1);
+  clock->advance(2s);
+  b.step();
+  CHECK(b.isLeader());
+  // Releasing when not leading writes nothing.
+  int writes = api.writes;
+  a.release();
+  CHECK(api.writes == writes);
+}
+
+TEST_CASE("leader: of two candidates racing for an expired Lease, exactly one wins", "[daemon]") {
+  FakeLeaseApi api;
+  auto clock = std::make_shared<FakeClock>();
+  api.lease = json{{"apiVersion", "coordination.k8s.io/v1"},
+                   {"kind", "Lease"},
+                   {"metadata", {{"name", "gitfed-c1"}, {"namespace", "gitfed-system"}, {"resourceVersion", "77"}}},
+                   {"spec", {{"holderIdentity", "dead"}, {"leaseDurationSeconds", 15}}}};
+  LeaderElector a(api, lease("a"), clock, 1), b(api, lease("b"), clock, 2);
+  a.step();
+  b.step();
+  clock->advance(16s);
+  // a reads the expired record; before a writes, b reads and writes.
+  bool bWon = false;
+  api.afterGet = [&] { bWon = b.tryAcquireOrRenew(); };
+  bool aWon = a.tryAcquireOrRenew();
+  CHECK(bWon);
+  CHECK_FALSE(aWon);  // a's update carried the resourceVersion it read: 409
+  CHECK(api.holder() == "b");
+}
+
+TEST_CASE("leader: MicroTime format", "[daemon]") {
+  auto t = std::chrono::system_clock::time_point{} + std::chrono::seconds(1795307420) + std::chrono::microseconds(123456);
+  CHECK(formatMicroTime(t) == "2026-11-22T00:30:20.123456Z");
+  CHECK(defaultIdentity().size() > 9);
+}
