@@ -472,17 +472,6 @@ class Loader {
 
 // ---------------------------------------------------------------- rendering
 
-struct SortKey {
-  int rank;
-  const std::string* group;
-  const std::string* ns;
-  const std::string* name;
-  const std::string* kind;
-  std::size_t order;
-  bool operator<(const SortKey& o) const {
-    return std::tie(rank, *group, *ns, *name, *kind, order) < std::tie(o.rank, *o.group, *o.ns, *o.name, *o.kind, o.order);
-  }
-};
 
 }  // namespace
 
@@ -749,12 +738,20 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
       namespacePlaced[d.name] = d.placement.matches(cluster);
 
   // Documents are independent: render them on every core (a big repository
-  // renders in parallel; a small one is not worth a thread).
+  // renders in parallel; a small one is not worth a thread). Results go to
+  // slots by index, so the order stays the repository's.
   const std::size_t n = repo.documents.size();
-  std::vector<Rendered> rendered(n);
+  std::vector<RenderedObject> objects(n);
+  std::vector<char> present(n, 0);
+  std::vector<std::optional<Diagnostic>> errors(n);
   auto one = [&](std::size_t i) {
-    rendered[i] = renderDocument(repo.documents[i], owned ? &owned->documents[i] : nullptr, cluster, namespacePlaced,
-                                 preformat);
+    Rendered r = renderDocument(repo.documents[i], owned ? &owned->documents[i] : nullptr, cluster, namespacePlaced,
+                                preformat);
+    if (r.object) {
+      objects[i] = std::move(*r.object);
+      present[i] = 1;
+    }
+    errors[i] = std::move(r.error);
   };
   unsigned threads = n < 512 ? 1u : std::max(1u, std::thread::hardware_concurrency());
   if (threads == 1) {
@@ -770,24 +767,29 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
     for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
   }
-  std::vector<RenderedObject> objects;
-  objects.reserve(n);
-  for (auto& r : rendered) {
-    if (r.error) result.errors.push_back(std::move(*r.error));
-    if (r.object) objects.push_back(std::move(*r.object));
-  }
-  std::vector<Rendered>().swap(rendered);
+  for (auto& e : errors)
+    if (e) result.errors.push_back(std::move(*e));
+  std::vector<std::optional<Diagnostic>>().swap(errors);
+  if (owned) std::vector<SourceDocument>().swap(owned->documents);  // consumed: nothing of it is needed any more
+  // Keep the objects placed here, in order, in place.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (present[i]) {
+      if (kept != i) objects[kept] = std::move(objects[i]);
+      ++kept;
+    }
+  objects.resize(kept);
 
-  // Order (7) and duplicates, judged on the final objects.
-  std::vector<SortKey> keys;
-  keys.reserve(objects.size());
-  for (std::size_t i = 0; i < objects.size(); ++i)
-    keys.push_back(SortKey{kindRank(objects[i].kind), &objects[i].group, &objects[i].ns, &objects[i].name,
-                           &objects[i].kind, i});
-  std::sort(keys.begin(), keys.end());
-  for (std::size_t i = 1; i < keys.size(); ++i) {
-    const auto& a = objects[keys[i - 1].order];
-    const auto& b = objects[keys[i].order];
+  // Order (7) and duplicates, judged on the final objects; sorted in place.
+  auto key = [](const RenderedObject& o) { return std::tie(o.group, o.ns, o.name, o.kind); };
+  std::stable_sort(objects.begin(), objects.end(), [&](const RenderedObject& a, const RenderedObject& b) {
+    int ra = kindRank(a.kind), rb = kindRank(b.kind);
+    if (ra != rb) return ra < rb;
+    return key(a) < key(b);
+  });
+  for (std::size_t i = 1; i < objects.size(); ++i) {
+    const auto& a = objects[i - 1];
+    const auto& b = objects[i];
     if (a.kind == b.kind && a.group == b.group && a.ns == b.ns && a.name == b.name) {
       std::string what = (a.group.empty() ? "" : a.group + "/") + identityOf(a.kind, a.ns, a.name);
       result.errors.push_back(Diagnostic{b.source.path, b.source.line,
@@ -796,8 +798,7 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
     }
   }
   if (!result.errors.empty()) return result;
-  result.objects.reserve(objects.size());
-  for (const auto& k : keys) result.objects.push_back(std::move(objects[k.order]));
+  result.objects = std::move(objects);
   return result;
 }
 

@@ -257,6 +257,22 @@ template <class Format>
 void writeObjects(std::FILE* out, const std::vector<RenderedObject>& objects, const char* separator,
                   const char* prefix, const char* suffix, Format format) {
   std::fputs(prefix, out);
+  // Objects formatted while rendering (Preformat): write their text as it is.
+  if (!objects.empty() && !objects.front().text.empty()) {
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      if (i > 0) std::fputs(separator, out);
+      const std::string& t = objects[i].text;
+      if (!t.empty()) {
+        std::fwrite(t.data(), 1, t.size(), out);
+      } else {
+        std::string s;
+        format(s, objects[i].value);
+        std::fwrite(s.data(), 1, s.size(), out);
+      }
+    }
+    std::fputs(suffix, out);
+    return;
+  }
   constexpr std::size_t kChunk = 256;
   const std::size_t chunks = (objects.size() + kChunk - 1) / kChunk;
   std::vector<std::string> text(chunks);
