@@ -430,14 +430,32 @@ std::string redactSecretText(std::string text, const json& secret) {
 
 // ---- hashing and base64 ------------------------------------------------------------
 
+std::uint64_t contentHashValue(const json& value) {
+  // Streams the text through the hash without building it in memory.
+  struct Fnv {
+    std::uint64_t h = 1469598103934665603ull;
+    void add(const char* p, std::size_t n) {
+      for (std::size_t i = 0; i < n; ++i) {
+        h ^= static_cast<unsigned char>(p[i]);
+        h *= 1099511628211ull;
+      }
+    }
+  };
+  struct Adapter final : nlohmann::detail::output_adapter_protocol<char> {
+    Fnv* fnv;
+    explicit Adapter(Fnv* f) : fnv(f) {}
+    void write_character(char c) override { fnv->add(&c, 1); }
+    void write_characters(const char* s, std::size_t length) override { fnv->add(s, length); }
+  };
+  Fnv fnv;
+  auto adapter = std::make_shared<Adapter>(&fnv);
+  nlohmann::detail::serializer<json> serializer(adapter, ' ', nlohmann::detail::error_handler_t::replace);
+  serializer.dump(value, false, false, 0);
+  return fnv.h;
+}
+
 std::string contentHash(const json& value) {
-  std::string text = value.dump();
-  std::uint64_t h = 1469598103934665603ull;
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  std::uint64_t h = contentHashValue(value);
   static const char* hex = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = hex[h & 0xf];

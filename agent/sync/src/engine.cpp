@@ -107,23 +107,54 @@ void dropAppliedHash(std::vector<DriftEntry>& drift) {
 enum class Plan { InSync, Apply, Suspect, Drifted, Failed, Skipped };
 
 struct Item {
-  render::RenderedObject* obj = nullptr;
-  ObjectKey key;
-  kube::Resource resource;
-  bool resolved = false;
-  std::optional<std::size_t> crd;  // the CRD item defining this kind, while unresolved
-  std::string hash;
+  render::RenderedObject* obj = nullptr;  // group, kind, name, (defaulted) ns; value freed once done with
+  std::string apiVersion;
+  const kube::Resource* resource = nullptr;  // null until resolved
+  std::optional<std::size_t> crd;           // the CRD item defining this kind, while unresolved
+  std::uint64_t hash = 0;                    // of what Git wants (kAppliedHashAnnotation)
   FieldSet ignore;
   bool isSecret = false;
   bool listed = false;     // found by the ownership LIST
   bool liveKnown = false;  // its type (and namespace) was listed: not listed means not ours
+  bool labelled = false;   // labels and hash added to obj->value
   std::string liveUid, liveRv;
   std::optional<json> live;  // kept only where needed (suspects, dry runs)
   std::vector<std::pair<std::vector<std::string>, json>> ignoredLive;  // live values of ignored fields
   Plan plan = Plan::InSync;
   Action applyAction = Action::None;
-  ObjectReport report;
+  // The parts of its ObjectReport (built at the end: fewer copies held).
+  State state = State::Synced;
+  Health health = Health::Unknown;
+  Action action = Action::None;
+  std::string healthMessage;
+  std::vector<DriftEntry> drift;
+  std::string error;
+
+  ObjectKey key() const { return ObjectKey{obj->group, obj->kind, obj->ns, obj->name}; }
+  ObjectRef ref() const { return ObjectRef{apiVersion, obj->kind, obj->ns, obj->name}; }
+  std::string identity() const { return obj->ns.empty() ? obj->kind + " " + obj->name : obj->kind + " " + obj->ns + "/" + obj->name; }
 };
+
+// An object's identity as views (into a RenderedObject or a live object's
+// strings): the index of desired objects without copies of their names.
+struct KeyView {
+  std::string_view group, kind, ns, name;
+  bool operator==(const KeyView&) const = default;
+};
+struct KeyViewHash {
+  std::size_t operator()(const KeyView& k) const noexcept {
+    std::hash<std::string_view> h;
+    return ((h(k.group) * 1000003u ^ h(k.kind)) * 1000003u ^ h(k.ns)) * 1000003u ^ h(k.name);
+  }
+};
+KeyView viewOf(const ObjectKey& k) { return KeyView{k.group, k.kind, k.ns, k.name}; }
+
+std::string hex(std::uint64_t h) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = digits[h & 0xf];
+  return out;
+}
 
 struct Candidate {
   ObjectRef ref;
@@ -155,10 +186,22 @@ class Round {
   SyncReport run() {
     auto start = Clock::now();
     runSteps();
+    report_.objects.reserve(items_.size() + pruneReports_.size());
     for (auto& it : items_) {
-      if (!it.report.error.empty()) report_.errors.push_back(it.report.error);
-      report_.objects.push_back(std::move(it.report));
+      if (!it.error.empty()) report_.errors.push_back(it.error);
+      ObjectReport r;
+      r.ref = it.ref();
+      const auto& src = it.obj->source;
+      if (!src.path.empty()) r.source = src.line > 0 ? src.path + ":" + std::to_string(src.line) : src.path;
+      r.state = it.state;
+      r.health = it.health;
+      r.healthMessage = std::move(it.healthMessage);
+      r.action = it.action;
+      r.drift = std::move(it.drift);
+      r.error = std::move(it.error);
+      report_.objects.push_back(std::move(r));
     }
+    items_.clear();
     for (auto& r : pruneReports_) {
       if (!r.error.empty()) report_.errors.push_back(r.error);
       report_.objects.push_back(std::move(r));
@@ -199,7 +242,7 @@ class Round {
                                ": cannot be read: " + describe(inv.error()));
       report_.message = "inventory unreadable; nothing applied, nothing pruned";
       for (auto& it : items_)
-        if (it.plan != Plan::Failed) it.report.state = State::Missing, it.report.health = Health::Unknown;
+        if (it.plan != Plan::Failed) it.state = State::Missing, it.health = Health::Unknown;
       return;
     }
     stored_ = *inv;
@@ -209,7 +252,7 @@ class Round {
     confirmSuspects();
     if (!o_.dryRun && !writeInventory(unionInventory(), "before applying")) {
       for (auto& it : items_)
-        if (it.plan == Plan::Apply) fail(it, it.report.ref.identity() + ": not applied: the inventory could not be written");
+        if (it.plan == Plan::Apply) fail(it, it.identity() + ": not applied: the inventory could not be written");
       report_.pruneSkipped = o_.prune;
       report_.pruneMessage = "the inventory could not be written";
       return;
@@ -235,46 +278,44 @@ class Round {
         crds[{stringAt(spec, {"group"}), stringAt(spec, {"names", "kind"})}] = i;
       }
     }
-    std::map<std::pair<std::string, std::string>, kube::Result<kube::Resource>> resolved;
-    std::unordered_map<ObjectKey, std::size_t, ObjectKeyHash> seen;
+    std::map<std::pair<std::string, std::string>, kube::Result<const kube::Resource*>> resolved;
     for (std::size_t i = 0; i < objects.size(); ++i) {
       auto& o = objects[i];
       Item& it = items_[i];
       it.obj = &o;
-      std::string apiVersion = stringAt(o.value, {"apiVersion"});
-      it.report.ref = ObjectRef{apiVersion, o.kind, o.ns, o.name};
-      it.report.source = o.source.path.empty() ? std::string()
-                                               : o.source.path + (o.source.line > 0 ? ":" + std::to_string(o.source.line) : "");
+      it.apiVersion = stringAt(o.value, {"apiVersion"});
       it.isSecret = o.group.empty() && o.kind == "Secret";
-      it.report.health = Health::Unknown;
-      std::string identity = it.report.ref.identity();
 
       if (auto a = stringAt(o.value, {"metadata", "annotations", std::string(kIgnoreFieldsAnnotation).c_str()}); !a.empty()) {
         auto set = FieldSet::parse(a);
         if (!set) {
-          fail(it, identity + ": annotation " + std::string(kIgnoreFieldsAnnotation) + ": " + set.error());
+          fail(it, it.identity() + ": annotation " + std::string(kIgnoreFieldsAnnotation) + ": " + set.error());
           continue;
         }
         it.ignore = std::move(*set);
       }
 
-      auto rk = std::make_pair(apiVersion, o.kind);
+      auto rk = std::make_pair(it.apiVersion, o.kind);
       auto found = resolved.find(rk);
-      if (found == resolved.end()) found = resolved.emplace(rk, client_.resourceFor(apiVersion, o.kind)).first;
+      if (found == resolved.end()) {
+        auto r = client_.resourceFor(it.apiVersion, o.kind);
+        found = resolved.emplace(rk, r ? kube::Result<const kube::Resource*>(intern(*r))
+                                       : kube::Result<const kube::Resource*>(std::unexpected(r.error())))
+                    .first;
+      }
       bool namespaced = true;
       if (found->second) {
         it.resource = *found->second;
-        it.resolved = true;
-        namespaced = it.resource.namespaced;
+        namespaced = it.resource->namespaced;
       } else if (auto c = crds.find({o.group, o.kind}); c != crds.end() && found->second.error().notFound()) {
         it.crd = c->second;  // resolved once its CRD is Established
         namespaced = stringAt(objects[c->second].value, {"spec", "scope"}) != "Cluster";
       } else if (found->second.error().notFound()) {
-        fail(it, identity + ": the server has no resource type " + apiVersion + " " + o.kind +
+        fail(it, it.identity() + ": the server has no resource type " + it.apiVersion + " " + o.kind +
                      " (is its CustomResourceDefinition installed?)");
         continue;
       } else {
-        fail(it, identity + ": discovery failed: " + describe(found->second.error()));
+        fail(it, it.identity() + ": discovery failed: " + describe(found->second.error()));
         continue;
       }
       // Namespace: the default for namespaced kinds written without one;
@@ -287,24 +328,20 @@ class Round {
         o.ns.clear();
         meta.erase("namespace");
       }
-      it.report.ref.ns = o.ns;
-      it.key = it.report.ref.key();
-      if (auto [pos, inserted] = seen.emplace(it.key, i); !inserted) {
-        const auto& first = items_[pos->second].report;
-        fail(it, it.report.ref.identity() + ": duplicate object: also defined at " + first.source);
+      if (auto [pos, inserted] = index_.emplace(KeyView{o.group, o.kind, o.ns, o.name}, i); !inserted) {
+        const auto& first = objects[pos->second].source;
+        fail(it, it.identity() + ": duplicate object: also defined at " + first.path + ":" + std::to_string(first.line));
         continue;
       }
-      // The hash of what Git wants, then the ownership labels and the hash.
-      it.hash = contentHash(o.value);
-      json& labels = meta["labels"];
-      if (!labels.is_object()) labels = json::object();
-      labels[std::string(kManagedByLabel)] = kManagedByValue;
-      labels[std::string(kInventoryLabel)] = o_.inventoryId;
-      json& annotations = meta["annotations"];
-      if (!annotations.is_object()) annotations = json::object();
-      annotations[std::string(kAppliedHashAnnotation)] = it.hash;
-      index_.emplace(it.key, i);
+      // The hash of what Git wants; labels and the hash are added when it is sent.
+      it.hash = contentHashValue(o.value);
     }
+  }
+
+  // The one copy of each resource type the items point to.
+  const kube::Resource* intern(const kube::Resource& r) {
+    auto [pos, inserted] = resources_.emplace(typeKey(r) + "/" + r.version, r);
+    return &pos->second;
   }
 
   // ---- cluster-wide ignore rules ------------------------------------------------------
@@ -314,7 +351,7 @@ class Round {
     for (const auto& rule : o_.ignoreRules)
       if (rule.onlyWhenHpaTargets)
         for (const auto& it : items_)
-          if (it.plan != Plan::Failed && it.key.group == rule.group && it.key.kind == rule.kind) needed = true;
+          if (it.plan != Plan::Failed && it.obj->group == rule.group && it.obj->kind == rule.kind) needed = true;
     if (!needed) return;
     auto hpa = client_.resourceFor("autoscaling/v2", "HorizontalPodAutoscaler");
     if (!hpa) hpa = client_.resourceFor("autoscaling/v1", "HorizontalPodAutoscaler");
@@ -332,8 +369,8 @@ class Round {
     for (auto& it : items_) {
       if (it.plan == Plan::Failed) continue;
       for (const auto& rule : o_.ignoreRules) {
-        if (rule.group != it.key.group || rule.kind != it.key.kind) continue;
-        if (rule.onlyWhenHpaTargets && !hpaTargets_.contains(it.key)) continue;
+        if (rule.group != it.obj->group || rule.kind != it.obj->kind) continue;
+        if (rule.onlyWhenHpaTargets && !hpaTargets_.contains(it.key())) continue;
         it.ignore.merge(rule.fields);
       }
     }
@@ -344,10 +381,10 @@ class Round {
   void observe() {
     std::map<std::string, TypeEntry> types;
     for (auto& it : items_) {
-      if (it.plan == Plan::Failed || !it.resolved) continue;
-      auto& t = types[typeKey(it.resource)];
-      t.resource = it.resource;
-      t.namespaces.insert(it.key.ns);
+      if (it.plan == Plan::Failed || !it.resource) continue;
+      auto& t = types[typeKey(*it.resource)];
+      t.resource = *it.resource;
+      t.namespaces.insert(it.obj->ns);
     }
     // Types only the inventory remembers (objects removed from Git).
     std::map<std::pair<std::string, std::string>, std::optional<kube::Resource>> invTypes;
@@ -367,7 +404,9 @@ class Round {
     std::vector<TypeEntry*> list;
     for (auto& [k, t] : types) list.push_back(&t);
     std::string selector = std::string(kInventoryLabel) + "=" + o_.inventoryId;
-    parallelFor(list.size(), std::min(o_.parallelism, 4u), [&](std::size_t i) { listType(*list[i], selector); });
+    // One LIST at a time, on this thread: memory holds one page (and what a
+    // page frees is reused by the next one); the server is the bottleneck anyway.
+    for (auto* t : list) listType(*t, selector);
 
     for (auto& [k, t] : types) {
       if (!t.ok) {
@@ -379,12 +418,12 @@ class Round {
     // Desired objects the LIST did not return: new, not yet labelled, or unknown.
     for (auto& it : items_) {
       if (it.plan == Plan::Failed || it.listed) continue;
-      if (it.resolved) {
-        const auto& t = listedTypes_[typeKey(it.resource)];
-        it.liveKnown = t.ok && !t.failedNamespaces.contains(it.key.ns);
+      if (it.resource) {
+        const auto& t = listedTypes_[typeKey(*it.resource)];
+        it.liveKnown = t.ok && !t.failedNamespaces.contains(it.obj->ns);
       }
       it.plan = Plan::Apply;
-      it.applyAction = it.liveKnown || !it.resolved ? Action::Created : Action::Updated;
+      it.applyAction = it.liveKnown || !it.resource ? Action::Created : Action::Updated;
     }
   }
 
@@ -417,7 +456,7 @@ class Round {
     if (!live.contains("apiVersion")) live["apiVersion"] = resource.apiVersion();
     ObjectKey key{resource.group, resource.kind, stringAt(live, {"metadata", "namespace"}),
                   stringAt(live, {"metadata", "name"})};
-    auto found = index_.find(key);
+    auto found = index_.find(viewOf(key));
     if (found == index_.end()) {
       Candidate c;
       c.ref = ObjectRef{resource.apiVersion(), resource.kind, key.ns, key.name};
@@ -433,7 +472,7 @@ class Round {
     try {
       classify(it, live);
     } catch (const std::exception& e) {
-      fail(it, it.report.ref.identity() + ": cannot compare with the live object: " + e.what());
+      fail(it, it.identity() + ": cannot compare with the live object: " + e.what());
     }
   }
 
@@ -445,10 +484,10 @@ class Round {
     for (const auto& p : it.ignore.pointers())
       if (const json* v = findAt(live, p)) it.ignoredLive.emplace_back(p, *v);
     bool labelled = stringAt(live, {"metadata", "labels", std::string(kManagedByLabel).c_str()}) == kManagedByValue;
-    bool sameHash = stringAt(live, {"metadata", "annotations", std::string(kAppliedHashAnnotation).c_str()}) == it.hash;
+    bool sameHash = stringAt(live, {"metadata", "annotations", std::string(kAppliedHashAnnotation).c_str()}) == hex(it.hash);
     auto health = assessHealth(live);
-    it.report.health = health.health;
-    it.report.healthMessage = health.message;
+    it.health = health.health;
+    it.healthMessage = health.message;
     if (!labelled || !sameHash) {
       it.plan = Plan::Apply;
       it.applyAction = Action::Updated;
@@ -459,11 +498,18 @@ class Round {
     bool covered = it.isSecret && desired.contains("stringData") ? coversDesired(foldStringData(desired), live, it.ignore)
                                                                  : coversDesired(desired, live, it.ignore);
     if (covered) {
-      it.plan = Plan::InSync;
+      markInSync(it);
       return;
     }
     it.plan = Plan::Suspect;
     it.live = std::move(live);
+  }
+
+  // Nothing more will be sent for this object this round: its desired JSON
+  // is freed now (at 10,000 objects that is most of the memory).
+  void markInSync(Item& it) {
+    it.plan = Plan::InSync;
+    it.obj->value = json();
   }
 
   // ---- confirm suspected drift with a server-side dry run ---------------------------------
@@ -474,24 +520,24 @@ class Round {
       if (items_[i].plan == Plan::Suspect) suspects.push_back(i);
     parallelFor(suspects.size(), o_.parallelism, [&](std::size_t k) {
       Item& it = items_[suspects[k]];
-      std::string cacheKey = it.liveUid + "/" + it.liveRv + "/" + it.hash;
+      std::string cacheKey = it.liveUid + "/" + it.liveRv + "/" + hex(it.hash);
       {
         std::lock_guard lock(engine_.cacheMutex_);
         if (engine_.confirmedInSync_.contains(cacheKey)) {
-          it.plan = Plan::InSync;
+          markInSync(it);
           it.live.reset();
           return;
         }
       }
       ++dryRuns_;
-      auto r = client_.apply(it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+      auto r = client_.apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
       if (!r) {
         // The real apply will say what is wrong (self-heal), or report it.
         if (o_.driftMode == DriftMode::SelfHeal && !o_.dryRun) {
           it.plan = Plan::Apply;
           it.applyAction = Action::Healed;
         } else {
-          fail(it, it.report.ref.identity() + ": dry-run apply failed: " + redact(it, describe(r.error())));
+          fail(it, it.identity() + ": dry-run apply failed: " + redact(it, describe(r.error())));
         }
         it.live.reset();
         return;
@@ -499,13 +545,13 @@ class Round {
       auto drift = diffObjects(*r, *it.live, it.ignore);
       it.live.reset();
       if (drift.empty()) {
-        it.plan = Plan::InSync;
+        markInSync(it);
         std::lock_guard lock(engine_.cacheMutex_);
         engine_.confirmedInSync_.insert(cacheKey);
         return;
       }
       if (it.isSecret) redactSecretDrift(drift);
-      it.report.drift = std::move(drift);
+      it.drift = std::move(drift);
       if (o_.driftMode == DriftMode::SelfHeal && !o_.dryRun) {
         it.plan = Plan::Apply;
         it.applyAction = Action::Healed;
@@ -520,7 +566,7 @@ class Round {
   Inventory unionInventory() const {
     Inventory inv = stored_;
     for (const auto& it : items_)
-      if (it.resolved || it.crd) inv.add(it.report.ref);
+      if (it.resource || it.crd) inv.add(it.ref());
     return inv;
   }
 
@@ -545,23 +591,34 @@ class Round {
 
   // ---- apply ------------------------------------------------------------------------------------
 
-  // What is sent: the labelled desired object, with the live values of
-  // ignored fields (another controller owns them).
-  json body(const Item& it) const {
-    if (it.ignoredLive.empty()) return it.obj->value;
-    json b = it.obj->value;
-    for (const auto& [p, v] : it.ignoredLive) setAt(b, p, v);
-    return b;
+  // What is sent: the desired object with the ownership labels and the
+  // hash, and the live values of ignored fields (another controller owns
+  // them). Changed in place: nothing else reads it afterwards.
+  const json& body(Item& it) {
+    json& v = it.obj->value;
+    if (!it.labelled) {
+      json& meta = v["metadata"];
+      json& labels = meta["labels"];
+      if (!labels.is_object()) labels = json::object();
+      labels[std::string(kManagedByLabel)] = kManagedByValue;
+      labels[std::string(kInventoryLabel)] = o_.inventoryId;
+      json& annotations = meta["annotations"];
+      if (!annotations.is_object()) annotations = json::object();
+      annotations[std::string(kAppliedHashAnnotation)] = hex(it.hash);
+      it.labelled = true;
+    }
+    for (const auto& [p, val] : it.ignoredLive) setAt(v, p, val);
+    return v;
   }
 
   void applyAll() {
     std::vector<KindOf> kinds;
     kinds.reserve(items_.size());
-    for (const auto& it : items_) kinds.push_back(KindOf{it.key.group, it.key.kind});
+    for (const auto& it : items_) kinds.push_back(KindOf{it.obj->group, it.obj->kind});
     auto stages = applyStages(kinds);
     bool crdsWaited = false;
     for (const auto& stage : stages) {
-      bool first = !stage.empty() && isFirstStageKind(items_[stage.front()].key.group, items_[stage.front()].key.kind);
+      bool first = !stage.empty() && isFirstStageKind(items_[stage.front()].obj->group, items_[stage.front()].obj->kind);
       if (!first && !crdsWaited) {
         waitForCrds();
         crdsWaited = true;
@@ -581,7 +638,7 @@ class Round {
         try {
           applyOne(it);
         } catch (const std::exception& e) {
-          fail(it, it.report.ref.identity() + ": apply failed: " + e.what());
+          fail(it, it.identity() + ": apply failed: " + e.what());
         }
       });
     }
@@ -592,15 +649,15 @@ class Round {
   std::string blockedBy(const Item& it) const {
     if (it.crd) {
       const Item& crd = items_[*it.crd];
-      return "skipped: its CustomResourceDefinition " + crd.report.ref.name +
+      return "skipped: its CustomResourceDefinition " + crd.obj->name +
              (crd.plan == Plan::Failed || crd.plan == Plan::Skipped ? " failed" : " is not Established");
     }
-    if (!it.key.ns.empty()) {
-      auto ns = index_.find(ObjectKey{"", "Namespace", "", it.key.ns});
+    if (!it.obj->ns.empty()) {
+      auto ns = index_.find(KeyView{"", "Namespace", "", it.obj->ns});
       if (ns != index_.end()) {
         const Item& n = items_[ns->second];
         if ((n.plan == Plan::Failed || n.plan == Plan::Skipped) && !n.listed)
-          return "skipped: Namespace " + it.key.ns + " could not be created";
+          return "skipped: Namespace " + it.obj->ns + " could not be created";
       }
     }
     return {};
@@ -616,14 +673,14 @@ class Round {
     for (auto c : needed) {
       Item& crd = items_[c];
       if (crd.plan == Plan::Failed || crd.plan == Plan::Skipped) continue;
-      bool established = crd.report.health == Health::Healthy;
+      bool established = crd.health == Health::Healthy;
       while (!established && !o_.dryRun) {
         ++gets_;
-        auto live = client_.get(crd.resource, "", crd.key.name);
+        auto live = client_.get(*crd.resource, "", crd.obj->name);
         if (live) {
           auto h = assessHealth(*live);
-          crd.report.health = h.health;
-          crd.report.healthMessage = h.message;
+          crd.health = h.health;
+          crd.healthMessage = h.message;
           established = h.health == Health::Healthy;
           if (h.health == Health::Degraded) break;
         }
@@ -635,10 +692,9 @@ class Round {
       for (auto& it : items_) {
         if (it.crd != c || it.plan == Plan::Failed) continue;
         for (;;) {
-          auto r = client_.resourceFor(it.report.ref.apiVersion, it.key.kind);
+          auto r = client_.resourceFor(it.apiVersion, it.obj->kind);
           if (r) {
-            it.resource = *r;
-            it.resolved = true;
+            it.resource = intern(*r);
             it.crd.reset();
             break;
           }
@@ -652,14 +708,14 @@ class Round {
         if (it.crd && it.plan == Plan::Apply) {
           it.plan = Plan::InSync;  // reported below as Missing
           it.applyAction = Action::WouldApply;
-          it.report.state = State::Missing;
-          it.report.healthMessage = "its CustomResourceDefinition is not installed yet";
+          it.state = State::Missing;
+          it.healthMessage = "its CustomResourceDefinition is not installed yet";
         }
     }
   }
 
   void applyOne(Item& it) {
-    const std::string identity = it.report.ref.identity();
+    const std::string identity = it.identity();
     if (o_.dryRun) {
       dryRunOne(it);
       return;
@@ -667,12 +723,12 @@ class Round {
     // Objects with ignored fields that we did not see: learn the live values first.
     if (!it.ignore.empty() && !it.listed) {
       ++gets_;
-      if (auto live = client_.get(it.resource, it.key.ns, it.key.name))
+      if (auto live = client_.get(*it.resource, it.obj->ns, it.obj->name))
         for (const auto& p : it.ignore.pointers())
           if (const json* v = findAt(*live, p)) it.ignoredLive.emplace_back(p, *v);
     }
     ++applies_;
-    auto r = client_.apply(it.resource, body(it), kube::ApplyOptions{});
+    auto r = client_.apply(*it.resource, body(it), kube::ApplyOptions{});
     if (!r && isImmutableError(r.error())) {
       if (stringAt(it.obj->value, {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) != "true") {
         fail(it, identity + ": apply failed: " + redact(it, describe(r.error())) +
@@ -685,7 +741,7 @@ class Round {
         return;
       }
       ++applies_;
-      r = client_.apply(it.resource, body(it), kube::ApplyOptions{});
+      r = client_.apply(*it.resource, body(it), kube::ApplyOptions{});
       if (r) it.applyAction = Action::Recreated;
     }
     if (!r) {
@@ -693,11 +749,11 @@ class Round {
       return;
     }
     auto h = assessHealth(*r);
-    it.report.health = h.health;
-    it.report.healthMessage = h.message;
-    it.report.action = it.applyAction;
-    it.plan = Plan::InSync;
-    spdlog::debug("{} {}", toString(it.report.action), identity);
+    it.health = h.health;
+    it.healthMessage = h.message;
+    it.action = it.applyAction;
+    markInSync(it);
+    spdlog::debug("{} {}", toString(it.action), identity);
   }
 
   // Deletes the live object and waits until it is gone; an error message or "".
@@ -705,17 +761,17 @@ class Round {
     std::string uid = it.liveUid;
     if (uid.empty()) {
       ++gets_;
-      auto live = client_.get(it.resource, it.key.ns, it.key.name);
+      auto live = client_.get(*it.resource, it.obj->ns, it.obj->name);
       if (!live) return live.error().notFound() ? std::string() : describe(live.error());
       uid = stringAt(*live, {"metadata", "uid"});
     }
     ++deletes_;
-    auto d = client_.remove(it.resource, it.key.ns, it.key.name, kube::Propagation::Foreground, uid);
+    auto d = client_.remove(*it.resource, it.obj->ns, it.obj->name, kube::Propagation::Foreground, uid);
     if (!d && !d.error().notFound() && d.error().status != 409) return "delete: " + describe(d.error());
     auto deadline = Clock::now() + o_.deleteTimeout;
     for (;;) {
       ++gets_;
-      auto live = client_.get(it.resource, it.key.ns, it.key.name);
+      auto live = client_.get(*it.resource, it.obj->ns, it.obj->name);
       if (!live && live.error().notFound()) return {};
       if (live && stringAt(*live, {"metadata", "uid"}) != uid) return {};
       if (Clock::now() >= deadline) return "the old object was not gone after " + seconds(o_.deleteTimeout);
@@ -727,26 +783,26 @@ class Round {
     // The live object to compare with: from the LIST, or (not ours yet) a GET.
     if (!it.live && !it.listed) {
       ++gets_;
-      auto live = client_.get(it.resource, it.key.ns, it.key.name);
+      auto live = client_.get(*it.resource, it.obj->ns, it.obj->name);
       if (live) it.live = std::move(*live);
     }
     ++dryRuns_;
-    auto r = client_.apply(it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
-    it.report.action = Action::WouldApply;
+    auto r = client_.apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+    it.action = Action::WouldApply;
     if (!r) {
       std::string msg = redact(it, describe(r.error()));
       if (isImmutableError(r.error()) &&
           stringAt(it.obj->value, {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) == "true") {
-        it.report.healthMessage = "would be deleted and recreated (immutable field; " + std::string(kForceAnnotation) + ")";
-        it.report.state = State::Drifted;
+        it.healthMessage = "would be deleted and recreated (immutable field; " + std::string(kForceAnnotation) + ")";
+        it.state = State::Drifted;
         it.plan = Plan::Drifted;
         return;
       }
-      fail(it, it.report.ref.identity() + ": dry-run apply failed: " + msg);
+      fail(it, it.identity() + ": dry-run apply failed: " + msg);
       return;
     }
     if (!it.live) {
-      it.report.state = State::Missing;
+      it.state = State::Missing;
       it.plan = Plan::Drifted;
       return;
     }
@@ -755,11 +811,11 @@ class Round {
     dropAppliedHash(drift);
     if (it.isSecret) redactSecretDrift(drift);
     if (drift.empty()) {
-      it.report.action = Action::None;  // only the hash or labels would change
+      it.action = Action::None;  // only the hash or labels would change
       it.plan = Plan::InSync;
       return;
     }
-    it.report.drift = std::move(drift);
+    it.drift = std::move(drift);
     it.plan = Plan::Drifted;
   }
 
@@ -771,7 +827,7 @@ class Round {
     std::set<ObjectKey> candidateKeys;
     for (const auto& c : candidates_) candidateKeys.insert(c.ref.key());
     for (const auto& [key, ref] : stored_.entries()) {
-      if (index_.contains(key) || candidateKeys.contains(key)) continue;
+      if (index_.contains(viewOf(key)) || candidateKeys.contains(key)) continue;
       auto r = client_.resourceFor(ref.apiVersion, ref.kind);
       if (!r) {
         if (r.error().notFound()) dropFromInventory_.push_back(key);
@@ -787,7 +843,7 @@ class Round {
       // Said only when there may be something to prune.
       bool somethingToPrune = !candidates_.empty() || listFailed_;
       for (const auto& [key, ref] : stored_.entries())
-        if (!index_.contains(key)) somethingToPrune = true;
+        if (!index_.contains(viewOf(key))) somethingToPrune = true;
       if (somethingToPrune) {
         report_.pruneSkipped = true;
         report_.pruneMessage = blocked;
@@ -869,11 +925,11 @@ class Round {
     for (;;) {
       std::vector<std::size_t> waiting;
       for (std::size_t i = 0; i < items_.size(); ++i)
-        if (items_[i].plan == Plan::InSync && items_[i].report.health == Health::Progressing) waiting.push_back(i);
+        if (items_[i].plan == Plan::InSync && items_[i].health == Health::Progressing) waiting.push_back(i);
       if (waiting.empty()) return;
       if (Clock::now() >= deadline) {
         for (auto i : waiting) {
-          auto& r = items_[i].report;
+          auto& r = items_[i];
           r.health = Health::Degraded;
           r.healthMessage = "not healthy after " + seconds(o_.healthTimeout) + ": " + r.healthMessage;
         }
@@ -883,11 +939,11 @@ class Round {
       parallelFor(waiting.size(), o_.parallelism, [&](std::size_t k) {
         Item& it = items_[waiting[k]];
         ++gets_;
-        auto live = client_.get(it.resource, it.key.ns, it.key.name);
+        auto live = client_.get(*it.resource, it.obj->ns, it.obj->name);
         if (!live) return;
         auto h = assessHealth(*live);
-        it.report.health = h.health;
-        it.report.healthMessage = h.message;
+        it.health = h.health;
+        it.healthMessage = h.message;
       });
     }
   }
@@ -895,7 +951,7 @@ class Round {
   // ---- states ---------------------------------------------------------------------------------------
 
   void finishState(Item& it) {
-    auto& r = it.report;
+    auto& r = it;
     switch (it.plan) {
       case Plan::Failed:
       case Plan::Skipped:
@@ -917,16 +973,16 @@ class Round {
 
   void fail(Item& it, std::string message) {
     it.plan = Plan::Failed;
-    it.report.state = State::Failed;
-    it.report.error = std::move(message);
-    spdlog::debug("{}", it.report.error);
+    it.state = State::Failed;
+    it.error = std::move(message);
+    spdlog::debug("{}", it.error);
   }
 
   void skip(Item& it, const std::string& why) {
     it.plan = Plan::Skipped;
-    it.report.state = State::Failed;
-    it.report.action = Action::Skipped;
-    it.report.error = it.report.ref.identity() + ": " + why;
+    it.state = State::Failed;
+    it.action = Action::Skipped;
+    it.error = it.identity() + ": " + why;
   }
 
   // Error text about a Secret never carries its values.
@@ -963,7 +1019,8 @@ class Round {
   InventoryStore store_;
   SyncReport report_;
   std::vector<Item> items_;
-  std::unordered_map<ObjectKey, std::size_t, ObjectKeyHash> index_;
+  std::unordered_map<KeyView, std::size_t, KeyViewHash> index_;
+  std::map<std::string, kube::Resource> resources_;
   std::set<ObjectKey> hpaTargets_;
   Inventory stored_;
   std::map<std::string, TypeEntry> listedTypes_;

@@ -77,7 +77,8 @@ const nlohmann::json* findAt(const nlohmann::json& doc, const std::vector<std::s
 // step is not an object (or an array index out of range).
 bool setAt(nlohmann::json& doc, const std::vector<std::string>& tokens, nlohmann::json value);
 
-// 16 hex digits of FNV-1a 64 over the canonical JSON text (keys sorted).
+// FNV-1a 64 over the canonical JSON text (keys sorted), and as 16 hex digits.
+std::uint64_t contentHashValue(const nlohmann::json& value);
 std::string contentHash(const nlohmann::json& value);
 
 std::string base64Encode(std::string_view bytes);

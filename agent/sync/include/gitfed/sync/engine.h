@@ -69,7 +69,7 @@ struct SyncOptions {
   std::chrono::milliseconds pollInterval{250};
   std::vector<IgnoreRule> ignoreRules = defaultIgnoreRules();
   // Objects per LIST page (memory: one page is held at a time).
-  unsigned listPageSize = 500;
+  unsigned listPageSize = 250;
 };
 
 // Checks the options (inventory id, namespaces, parallelism); a message or "".
