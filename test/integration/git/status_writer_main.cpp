@@ -6,7 +6,8 @@
 //
 // usage: gitfed_status_writer --url URL --cluster NAME --cache DIR [--reports N]
 //          [--username-file F --password-file F] [--ca-file F]
-//          [--ssh-key F --known-hosts F] [--branch B] [--deadline-ms MS]
+//          [--ssh-key F --known-hosts F] [--branch B] [--deadline-ms MS] [--first K]
+// (--first K: the reports are numbered from K, so a second run writes new content)
 
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +21,7 @@ using namespace gitfed;
 int main(int argc, char** argv) {
   git::RemoteOptions remote;
   std::string cluster, cache, branch = "gitfed-status";
-  int reports = 1;
+  int reports = 1, first = 1;
   long deadlineMs = 60000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     else if (flag == "--known-hosts") remote.credentials.knownHostsFile = value;
     else if (flag == "--branch") branch = value;
     else if (flag == "--deadline-ms") deadlineMs = std::atol(value.c_str());
+    else if (flag == "--first") first = std::atoi(value.c_str());
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
   options.deadline = std::chrono::milliseconds(deadlineMs);
   options.maxAttempts = 1000;
   status::StatusWriter writer(**store, options);
-  for (int i = 1; i <= reports; ++i) {
+  for (int i = first; i < first + reports; ++i) {
     status::ClusterStatus r;
     r.name = cluster;
     r.source = {remote.url, "main", std::string(40, '0')};
