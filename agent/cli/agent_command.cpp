@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -53,6 +54,10 @@ int agentCommand(const Args& args) {
     return 0;
   }
   daemon::AgentConfig config = std::move(parsed->config);
+  if (parsed->print) {
+    std::printf("%s\n", daemon::toJson(config).dump(2).c_str());
+    return 0;
+  }
   daemon::setUpLogging(config.logFormat, config.logLevel, {{"cluster", config.cluster}});
 
   // A long-running process with a few threads: two malloc arenas instead of
@@ -129,10 +134,30 @@ int agentCommand(const Args& args) {
     parts.status = std::make_unique<daemon::StatusPublisher>(
         std::move(*store), w, [&metrics](const std::string& outcome) { metrics.statusWrites.inc({outcome}); });
   }
+  // Leader election has a client of its own (as client-go advises): its
+  // requests never queue behind a big sync's, one attempt each (the elector
+  // retries every retryPeriod) with a deadline well inside renewDeadline.
+  std::unique_ptr<kube::CurlKubeClient> leaseClient;
+  std::unique_ptr<daemon::MeteredKubeClient> meteredLease;
   if (config.leader.enabled && !config.once) {
+    kube::Config lc = *kubeConfig;
+    lc.retry.maxAttempts = 1;
+    lc.requestTimeout = std::max(std::chrono::milliseconds(1000), config.leader.renewDeadline / 2);
+    lc.operationTimeout = lc.requestTimeout;
+    lc.connectTimeout = std::min(lc.connectTimeout, lc.requestTimeout);
+    lc.maxInFlight = 2;
+    lc.qps = 0;
+    auto made = kube::CurlKubeClient::create(lc);
+    if (!made) {
+      logEvent(spdlog::level::critical, "cannot use the API server", {{"error", made.error().format()}});
+      return 2;
+    }
+    leaseClient = std::move(*made);
+    meteredLease = std::make_unique<daemon::MeteredKubeClient>(
+        *leaseClient, [&metrics](const std::string& verb, const std::string& code) { metrics.kubeRequests.inc({verb, code}); });
     daemon::LeaseOptions lease{config.leader.leaseName, config.leader.leaseNamespace, config.leader.identity,
                                config.leader.leaseDuration, config.leader.renewDeadline, config.leader.retryPeriod};
-    parts.elector = std::make_unique<daemon::LeaderElector>(metered, lease);
+    parts.elector = std::make_unique<daemon::LeaderElector>(*meteredLease, lease);
   }
 
   daemon::Agent agent(config, std::move(parts), metrics);

@@ -477,10 +477,12 @@ int Agent::run() {
     if (waitUntil(schedule_.nextPoll(steady_clock::now()))) break;
   }
   logEvent(spdlog::level::info, "stopping");
-  if (parts_.status && !parts_.status->flush(std::chrono::seconds(10)))
-    logEvent(spdlog::level::warn, "the last report may not be on the status branch");
+  // The Lease first, so a standby takes over at once; then the last report
+  // (bounded: the pod's grace period is 30 s).
   if (electorThread_.joinable()) electorThread_.join();
   if (parts_.elector) parts_.elector->release();
+  if (parts_.status && !parts_.status->flush(std::chrono::seconds(5)))
+    logEvent(spdlog::level::warn, "the last report may not be on the status branch");
   http_.stop();
   logEvent(spdlog::level::info, "stopped");
   return 0;

@@ -478,6 +478,10 @@ Result<ParsedConfig> parseConfig(const ConfigSources& sources) {
     if (auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1), name = name.substr(0, eq), hasValue = true;
     }
+    if (name == "print-config") {
+      out.print = true;
+      continue;
+    }
     if (name == "config") {
       if (!hasValue) {
         if (i + 1 >= args.size()) return fail("--config needs a file");
@@ -634,6 +638,7 @@ std::string usage() {
       "GITFED_DRIFT_INTERVAL; lists comma-separated) and a key of the config file\n"
       "(YAML or JSON; --config or GITFED_CONFIG). Flags win over the environment,\n"
       "which wins over the file. Booleans: --prune, --prune=false, --no-prune.\n"
+      "--print-config prints the effective configuration (JSON) and exits.\n"
       "\n";
   for (const auto& o : options()) {
     std::string left = "  --" + o.flag + (o.arg.empty() ? "" : " " + o.arg);

@@ -8,7 +8,15 @@ namespace gitfed::daemon {
 
 StatusPublisher::StatusPublisher(std::unique_ptr<status::StatusStore> store, status::WriterOptions options,
                                  Outcome onOutcome)
-    : store_(std::move(store)), writer_(*store_, std::move(options)), onOutcome_(std::move(onOutcome)) {
+    : store_(std::move(store)),
+      // The writer's retry pauses end early when stopping: its remaining
+      // attempts then fail fast, and the thread can be joined.
+      writer_(*store_, std::move(options), {},
+              [this](std::chrono::milliseconds d) {
+                std::unique_lock lock(mu_);
+                cv_.wait_for(lock, d, [&] { return stopping_; });
+              }),
+      onOutcome_(std::move(onOutcome)) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -75,7 +83,7 @@ void StatusPublisher::loop() {
       continue;
     }
     ++failures;
-    auto wait = std::chrono::milliseconds(std::min<long long>(30'000, 1000LL << std::min(failures - 1, 5)));
+    auto wait = std::chrono::milliseconds(std::min<long long>(10'000, 1000LL << std::min(failures - 1, 4)));
     lock.unlock();
     logEvent(spdlog::level::warn, "status not written; will retry",
              {{"error", item.redactor.scrub(error)}, {"retryInMs", wait.count()}, {"failures", failures}});

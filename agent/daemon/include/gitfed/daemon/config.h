@@ -108,10 +108,12 @@ struct ConfigSources {
   std::function<Result<std::string>(const std::string&)> readFile;
 };
 
-// Outcome of parsing: a configuration, or "help" (print usage, exit 0).
+// Outcome of parsing: a configuration, or "help" (print usage, exit 0), or
+// "print" (--print-config: print the effective configuration, exit 0).
 struct ParsedConfig {
   AgentConfig config;
   bool help = false;
+  bool print = false;
 };
 
 // Parses and checks everything; the error names the flag, variable or key.

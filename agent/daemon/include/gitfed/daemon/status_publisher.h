@@ -6,7 +6,7 @@
 // the same phase collapse into the newest, so every phase transition (Synced
 // -> Stale -> Synced) reaches the branch's history in order, even when the
 // server was down in between; a write that fails is retried with backoff
-// (1 s doubling to 30 s). publish() and flush() are thread-safe.
+// (1 s doubling to 10 s). publish() and flush() are thread-safe.
 
 #include <chrono>
 #include <condition_variable>
