@@ -88,8 +88,9 @@ def main():
     if not os.access(binary, os.X_OK):
         print("%s not built" % binary)
         return 77
-    # The restricted variant binds in shop and payments: they must exist.
-    for ns in ("shop", "payments"):
+    # A server-side dry run creates nothing: the namespaces the objects go to
+    # must exist (gitfed-system; shop and payments for the restricted variant).
+    for ns in ("gitfed-system", "shop", "payments"):
         kubectl(kubeconfig, "apply", "-f", "-", input='{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s"}}' % ns)
     for variant in ("deployment", "daemonset", "restricted"):
         d = os.path.join(ROOT, "manifests", variant)
