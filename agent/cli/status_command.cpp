@@ -98,14 +98,14 @@ void printTable(const status::FleetStatus& fleet, const std::vector<status::Clus
   for (const auto& r : rows) {
     std::string revision = shortId(r.revision);
     if (r.latest && r.revision != *r.latest) revision += " (old)";
-    std::string applied = shortId(r.appliedRevision) + (r.upToDate ? "" : "*");
+    std::string applied = shortId(r.appliedRevision) + (r.upToDate || !r.latest ? "" : "*");
     std::string age = formatAge(r.age) + (r.stale ? " STALE" : "");
     std::printf("%-*s  %-11s  %-8s  %-10s  %7zu  %6zu  %s\n", static_cast<int>(width), r.name.c_str(),
                 status::toString(r.phase), applied.c_str(), revision.c_str(), r.drifted, r.failed, age.c_str());
   }
   std::size_t behind = 0, stale = 0;
   for (const auto& r : rows) {
-    behind += r.upToDate ? 0u : 1u;
+    behind += r.upToDate || !r.latest ? 0u : 1u;
     stale += r.stale ? 1u : 0u;
   }
   std::printf("%zu cluster%s; %zu not on the newest revision (*); %zu stale\n", rows.size(),

@@ -333,8 +333,14 @@ Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* rep
       s->ctx_->secretAttempts = 1;  // a 401 now means the credentials were refused
     }
   }
+  // An anonymous remote; url.<base>.insteadOf from any Git configuration
+  // (the user's ~/.gitconfig included) must not rewrite where we connect.
+  git_remote_create_options create;
+  git_remote_create_options_init(&create, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+  create.repository = repo;
+  create.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
   git_remote* raw = nullptr;
-  if (int rc = git_remote_create_anonymous(&raw, repo, url->text.c_str()); rc < 0)
+  if (int rc = git_remote_create_with_opts(&raw, url->text.c_str(), &create); rc < 0)
     return std::unexpected(libgit2Error(rc, s->context_));
   s->remote_.reset(raw);
   return s;

@@ -139,6 +139,23 @@ TEST_CASE("20 writer processes, 5 reports each, one status branch", "[writers]")
     REQUIRE(last);
     CHECK(last->summary.objects == kReports);
   }
+
+  // `gitfed status` reads the same branch over https with the same credential files.
+  auto o = httpsOptions(repo.httpsUrl(), secrets);
+  std::string flags = " --username-file " + shellQuote(o.credentials.usernameFile.string()) + " --ca-file " +
+                      shellQuote(o.credentials.caFile.string()) + " " + shellQuote(repo.httpsUrl());
+  auto table = gitfed::test::run(shellQuote(GITFED_BINARY) + " status --password-file " +
+                                 shellQuote(o.credentials.passwordFile.string()) + flags);
+  INFO(table.err);
+  REQUIRE(table.status == 0);
+  CHECK(table.out.find("\n20 clusters; 0 not on the newest revision (*); 0 stale\n") != std::string::npos);
+  CHECK(table.out.find("cluster-19  Synced") != std::string::npos);
+  auto wrong = secrets.write("wrong-password", "not-the-password\n");
+  auto refused = gitfed::test::run(shellQuote(GITFED_BINARY) + " status --password-file " + shellQuote(wrong.string()) + flags);
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("refused the credentials") != std::string::npos);
+  CHECK(refused.err.find("not-the-password") == std::string::npos);
+  CHECK(refused.err.find(env("GITFED_TEST_HTTPS_PASSWORD")) == std::string::npos);
 }
 
 TEST_CASE("a push refused per ref by a server hook is detected and retried", "[writers][hook]") {
