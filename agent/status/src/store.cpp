@@ -38,25 +38,21 @@ Result<void> GitStatusStore::fetchBranch() {
 
 Result<StatusStore::Tip> GitStatusStore::fetch(const std::string& path) {
   pending_.reset();
-  auto session = repo_.openPush(remote_, "refs/heads/" + branch_);
-  if (!session) return std::unexpected(session.error());
+  // Read the tip from the push connection. When it is not in the cache
+  // (others wrote since we last looked), fetch their commits and connect
+  // again: the push must follow the tip it builds on by one request only, or
+  // the next writer gets in between. A few rounds, then the writer backs off.
+  std::unique_ptr<git::Repository::PushSession> session;
   Tip tip;
-  tip.commit = (*session)->advertised();
-  if (tip.commit && !repo_.hasObject(*tip.commit)) {
-    // Others wrote since we last looked: get their commits, then connect
-    // again, so that the push follows the tip we read by one request only
-    // (a fetch in between would let the next writer in).
-    session->reset();
+  for (int round = 0;; ++round) {
+    auto opened = repo_.openPush(remote_, "refs/heads/" + branch_);
+    if (!opened) return std::unexpected(opened.error());
+    session = std::move(*opened);
+    tip.commit = session->advertised();
+    if (!tip.commit || repo_.hasObject(*tip.commit)) break;
+    if (round == 2) return git::fail(ErrorCode::Rejected, "the status branch keeps moving", "status branch");
+    session.reset();
     if (auto f = fetchBranch(); !f) return std::unexpected(f.error());
-    session = repo_.openPush(remote_, "refs/heads/" + branch_);
-    if (!session) return std::unexpected(session.error());
-    tip.commit = (*session)->advertised();
-    if (tip.commit && !repo_.hasObject(*tip.commit)) {
-      // Moved again meanwhile: fetch once more and push over this connection.
-      if (auto f = fetchBranch(); !f) return std::unexpected(f.error());
-      if (!repo_.hasObject(*tip.commit))
-        return git::fail(ErrorCode::Rejected, "the status branch was rewritten while fetching it", "status branch");
-    }
   }
   if (tip.commit) {
     if (auto r = repo_.setRef(kTipRef, *tip.commit, "gitfed: status tip"); !r) return std::unexpected(r.error());
@@ -64,7 +60,7 @@ Result<StatusStore::Tip> GitStatusStore::fetch(const std::string& path) {
     if (!file) return std::unexpected(file.error());
     tip.file = std::move(*file);
   }
-  pending_ = std::move(*session);
+  pending_ = std::move(session);
   return tip;
 }
 

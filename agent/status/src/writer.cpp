@@ -56,9 +56,12 @@ bool StatusWriter::heartbeatDue(const json& previous) const {
   return !last || now_() - *last >= options_.heartbeat;
 }
 
-std::chrono::milliseconds StatusWriter::backoff(int attempt) {
-  // Full jitter: uniform in [0, min(max, base * 2^attempt)].
-  auto cap = options_.backoffBase.count() << std::min(attempt, 16);
+std::chrono::milliseconds StatusWriter::backoff(int attempt, std::chrono::milliseconds lastAttempt) {
+  // Full jitter, uniform in [0, min(max, slot * 2^(attempt-1))]; the slot is
+  // what one attempt took (at least backoffBase): under load attempts are
+  // slow and the writers need to spread further apart.
+  long long slot = std::max(options_.backoffBase.count(), lastAttempt.count());
+  auto cap = slot << std::min(attempt - 1, 16);
   cap = std::min<long long>(cap, options_.backoffMax.count());
   std::uniform_int_distribution<long long> pick(0, std::max<long long>(cap, 1));
   return std::chrono::milliseconds(pick(rng_));
@@ -89,12 +92,18 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
   std::string message = commitMessage(report);
   std::optional<Error> lastError;
   int attempts = 0;
+  std::chrono::milliseconds lastAttempt{0};
   for (int round = 0; round < options_.maxAttempts && elapsed() < options_.deadline; ++round) {
-    if (round > 0) sleep_(backoff(round));
+    if (round > 0) sleep_(backoff(round, lastAttempt));
+    const auto attemptStarted = std::chrono::steady_clock::now();
+    auto attemptTook = [&] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - attemptStarted);
+    };
     auto tip = store_.fetch(file);
     if (!tip) {
       if (!retryable(tip.error())) return std::unexpected(withContext(tip.error(), context));
       lastError = tip.error();
+      lastAttempt = attemptTook();
       continue;
     }
     bool heartbeat = false;
@@ -120,6 +129,7 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
     if (!commit) return std::unexpected(withContext(commit.error(), context));
     ++attempts;
     auto pushed = store_.push(*commit);
+    lastAttempt = attemptTook();
     if (!pushed) {
       if (!retryable(pushed.error())) return std::unexpected(withContext(pushed.error(), context));
       lastError = pushed.error();

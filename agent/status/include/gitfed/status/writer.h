@@ -28,8 +28,8 @@ struct WriterOptions {
   std::string email = "gitfed@localhost";    // the commit e-mail
   std::chrono::seconds heartbeat{0};         // commit an unchanged report after this long; 0: never
   int maxAttempts = 40;                      // pushes tried per report
-  std::chrono::milliseconds backoffBase{50};   // first retry waits up to this (then doubling)
-  std::chrono::milliseconds backoffMax{2000};  // ...up to this
+  std::chrono::milliseconds backoffBase{50};   // a retry waits up to max(this, the last attempt's time), doubling
+  std::chrono::milliseconds backoffMax{8000};  // ...up to this
   std::chrono::milliseconds deadline{60000};   // give up on one report after this long
 };
 
@@ -59,7 +59,7 @@ class StatusWriter {
 
  private:
   bool heartbeatDue(const nlohmann::json& previous) const;
-  std::chrono::milliseconds backoff(int attempt);
+  std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds lastAttempt);
 
   StatusStore& store_;
   WriterOptions options_;
