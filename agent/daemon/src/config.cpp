@@ -226,7 +226,7 @@ const std::vector<Option>& options() {
     add("log-format", "logFormat", "FORMAT", "json (default: one object per line) or text", str(&AgentConfig::logFormat));
     add("liveness-timeout", "livenessTimeout", "DURATION", "/healthz fails when one step runs longer (default 15m)",
         duration("liveness-timeout", [](AgentConfig& c, Duration d) { c.livenessTimeout = d; }));
-    add("once", "once", "", "run one reconcile and exit: 0 applied, 1 failed, 3 source unavailable, 4 status not written",
+    add("once", "once", "", "one reconcile, then exit (no election, no HTTP): 0 applied, 1 failed, 3 source unavailable, 4 status not written",
         boolean("once", [](AgentConfig& c, bool b) { c.once = b; }));
     return t;
   }();

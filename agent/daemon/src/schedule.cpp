@@ -24,7 +24,7 @@ SyncReason Schedule::decide(SteadyTime now, const std::string& revision, bool tr
   if (triggered) return SyncReason::Trigger;
   if (revision != lastRevision_) return SyncReason::NewRevision;
   if (failures_ > 0) return now >= retryAt_ ? SyncReason::Retry : SyncReason::None;
-  if (!settled_) return SyncReason::Unsettled;
+  if (!settled_) return now >= unsettledAt_ ? SyncReason::Unsettled : SyncReason::None;
   if (now - lastSync_ >= options_.driftInterval) return SyncReason::DriftCheck;
   return SyncReason::None;
 }
@@ -44,7 +44,15 @@ Millis Schedule::jittered(Millis base) {
 
 void Schedule::synced(SteadyTime now, const std::string& revision, bool ok, bool settled) {
   everSynced_ = true;
+  // Still progressing after a follow-up: look again after twice as long
+  // (interval, 2x, 4x... up to the drift interval), not at every poll forever.
+  unsettledChecks_ = settled || revision != lastRevision_ ? 0 : unsettledChecks_ + 1;
   settled_ = settled;
+  if (!settled) {
+    long long d = options_.interval.count();
+    for (int i = 0; i < unsettledChecks_ && d < options_.driftInterval.count(); ++i) d *= 2;
+    unsettledAt_ = now + Millis(std::min<long long>(d, options_.driftInterval.count())) - options_.interval / 2;
+  }
   lastRevision_ = revision;
   lastSync_ = now;
   if (ok) {
@@ -60,6 +68,7 @@ SteadyTime Schedule::nextPoll(SteadyTime now) {
   if (everSynced_) {
     if (failures_ > 0) next = std::min(next, std::max(now, retryAt_));
     else if (settled_) next = std::min(next, std::max(now, lastSync_ + options_.driftInterval));
+    else next = std::min(next, std::max(now, unsettledAt_));
   }
   return next;
 }

@@ -7,10 +7,11 @@
 //   poll in lockstep;
 // - a sync runs when a poll finds a new revision, when /trigger asked for
 //   one, when the last round failed and its retry is due (exponential backoff
-//   from retryMin, doubling up to retryMax, jittered), at every poll while the
-//   last round left objects progressing (so the report follows a rollout to
-//   Synced), or when `driftInterval` passed since the last sync (the drift
-//   check);
+//   from retryMin, doubling up to retryMax, jittered), while the last round
+//   left objects progressing (at the next poll, then after 2, 4... intervals
+//   up to the drift interval: the report follows a rollout to Synced without
+//   a full sync at every poll when something never settles), or when
+//   `driftInterval` passed since the last sync (the drift check);
 // - a new revision or a trigger is never held back by the backoff: a fix
 //   pushed after a bad commit is applied at the next poll.
 //
@@ -71,6 +72,8 @@ class Schedule {
   std::string lastRevision_;
   SteadyTime lastSync_{};
   bool settled_ = true;
+  int unsettledChecks_ = 0;
+  SteadyTime unsettledAt_{};
   int failures_ = 0;
   SteadyTime retryAt_{};
 };
