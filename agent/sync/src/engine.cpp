@@ -250,16 +250,17 @@ class Round {
     applyIgnoreRules();
     observe();
     confirmSuspects();
-    if (!o_.dryRun && !writeInventory(unionInventory(), "before applying")) {
+    if (!o_.dryRun && !inventoryCovers() && !writeInventory(unionInventory(), "before applying")) {
       for (auto& it : items_)
         if (it.plan == Plan::Apply) fail(it, it.identity() + ": not applied: the inventory could not be written");
       report_.pruneSkipped = o_.prune;
       report_.pruneMessage = "the inventory could not be written";
+      for (auto& it : items_) finishState(it);
       return;
     }
     applyAll();
     prune();
-    if (!o_.dryRun) writeInventory(finalInventory(), "after pruning");
+    writeFinalInventory();
     waitForHealth();
     for (auto& it : items_) finishState(it);
   }
@@ -570,13 +571,28 @@ class Round {
     return inv;
   }
 
-  Inventory finalInventory() const {
-    Inventory inv = unionInventory();
-    for (const auto& k : dropFromInventory_) inv.remove(k);
-    return inv;
+  // Whether the stored inventory already names every desired object (the
+  // usual case: no copy, no write).
+  bool inventoryCovers() const {
+    const auto& entries = stored_.entries();
+    for (const auto& it : items_) {
+      if (!it.resource && !it.crd) continue;
+      auto e = entries.find(it.key());
+      if (e == entries.end() || e->second.apiVersion != it.apiVersion) return false;
+    }
+    return true;
   }
 
-  bool writeInventory(const Inventory& inv, const char* when) {
+  // After pruning: what is stored (the union, written before applying)
+  // without what was pruned or is no longer ours.
+  void writeFinalInventory() {
+    if (o_.dryRun || dropFromInventory_.empty()) return;
+    Inventory inv = stored_;
+    for (const auto& k : dropFromInventory_) inv.remove(k);
+    writeInventory(std::move(inv), "after pruning");
+  }
+
+  bool writeInventory(Inventory inv, const char* when) {
     if (inv == stored_) return true;
     ++inventoryWrites_;
     auto r = store_.save(inv);
@@ -585,7 +601,7 @@ class Round {
                                " failed: " + describe(r.error()));
       return false;
     }
-    stored_ = inv;
+    stored_ = std::move(inv);
     return true;
   }
 
@@ -780,6 +796,17 @@ class Round {
   }
 
   void dryRunOne(Item& it) {
+    // In a Namespace this revision creates: the server cannot dry-run it
+    // before the Namespace exists; it would be created.
+    if (!it.listed && !it.obj->ns.empty()) {
+      auto ns = index_.find(KeyView{"", "Namespace", "", it.obj->ns});
+      if (ns != index_.end() && !items_[ns->second].listed && items_[ns->second].state == State::Missing) {
+        it.action = Action::WouldApply;
+        it.state = State::Missing;
+        it.plan = Plan::Drifted;
+        return;
+      }
+    }
     // The live object to compare with: from the LIST, or (not ours yet) a GET.
     if (!it.live && !it.listed) {
       ++gets_;

@@ -611,3 +611,17 @@ TEST_CASE("the report's JSON carries state, health, drift and the summary", "[sy
   CHECK(j["objects"][0]["drift"][0] == json{{"path", "/spec/replicas"}, {"desired", 3}, {"live", 5}});
   CHECK(o.ref.id() == "apps/v1/Deployment/shop/web");
 }
+
+TEST_CASE("dry run: objects in a Namespace the revision creates are reported missing, not failed", "[sync][engine]") {
+  FakeKubeClient fake;
+  auto o = options();
+  o.dryRun = true;
+  Engine dry(fake, o);
+  auto report = dry.sync(render(ns("fresh") + cm("a", "fresh")));
+  INFO(toJson(report).dump(2));
+  CHECK(report.phase == Phase::Drifted);
+  CHECK(find(report, "Namespace", "fresh").state == State::Missing);
+  CHECK(find(report, "ConfigMap", "a").state == State::Missing);
+  CHECK(find(report, "ConfigMap", "a").action == Action::WouldApply);
+  CHECK(fake.count() == 0);
+}
