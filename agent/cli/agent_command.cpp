@@ -60,9 +60,15 @@ int agentCommand(const Args& args) {
   }
   daemon::setUpLogging(config.logFormat, config.logLevel, {{"cluster", config.cluster}});
 
-  // A long-running process with a few threads: two malloc arenas instead of
-  // eight per core keep the resident size close to what is really in use.
-  ::mallopt(M_ARENA_MAX, 2);
+  // A long-running process whose rounds allocate and free tens of MB: one
+  // malloc arena (instead of eight per core) and a fixed mmap threshold (big
+  // buffers such as LIST pages go straight back to the system instead of
+  // raising glibc's dynamic threshold and staying in the heap) keep the
+  // resident size close to what is in use. Measured on 10,000 objects
+  // (bench/agent/README.md): peak 61.8 -> 57.5 MB, idle 26 -> 24 MB, rounds
+  // ~10% slower (the engine's threads wait on the API server, not malloc).
+  ::mallopt(M_ARENA_MAX, 1);
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   ::signal(SIGPIPE, SIG_IGN);
   // SIGTERM and SIGINT are taken by one thread (sigwait); every thread
   // started from here on inherits the mask.
