@@ -1,6 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <string>
 
 #include "gitfed/render/document_reader.h"
@@ -153,12 +152,12 @@ TEST_CASE("a self-referencing alias fails", "[render][yaml]") {
   CHECK_THAT(firstError("x: &x {a: {b: *x}}\n"), Catch::Contains("refers to a node that contains it"));
 }
 
-TEST_CASE("an alias bomb fails fast, in bounded memory", "[render][yaml][hostile]") {
-  auto start = std::chrono::steady_clock::now();
+// Fast and bounded by construction: an alias's size is counted before it is
+// copied, so reading stops at the limit instead of expanding 10^10 nodes (the
+// time it takes is measured in bench/, not asserted here).
+TEST_CASE("an alias bomb fails at the node limit, without expanding", "[render][yaml][hostile]") {
   auto msg = firstError(aliasBomb(9));  // 10^10 nodes by expansion
-  auto took = std::chrono::steady_clock::now() - start;
   CHECK_THAT(msg, Catch::Contains("more than 1000000 nodes"));
-  CHECK(took < std::chrono::seconds(5));
 }
 
 TEST_CASE("expansion just under the node limit is fine", "[render][yaml]") {
@@ -194,11 +193,9 @@ TEST_CASE("a stream of commas is a syntax error, not an endless allocation", "[r
 TEST_CASE("hundreds of thousands of empty documents are skipped quickly", "[render][yaml][hostile]") {
   std::string y;
   for (int i = 0; i < 300000; ++i) y += "---\n";
-  auto start = std::chrono::steady_clock::now();
   auto out = readYamlStream(y);
   CHECK(out.errors.empty());
   CHECK(out.documents.empty());
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
 
 TEST_CASE("malformed YAML reports the line", "[render][yaml]") {
