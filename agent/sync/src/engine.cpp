@@ -665,8 +665,12 @@ class Round {
   std::string blockedBy(const Item& it) const {
     if (it.crd) {
       const Item& crd = items_[*it.crd];
-      return "skipped: its CustomResourceDefinition " + crd.obj->name +
-             (crd.plan == Plan::Failed || crd.plan == Plan::Skipped ? " failed" : " is not Established");
+      if (crd.plan == Plan::Failed || crd.plan == Plan::Skipped)
+        return "skipped: its CustomResourceDefinition " + crd.obj->name + " failed";
+      if (crd.health == Health::Healthy)
+        return "skipped: its CustomResourceDefinition " + crd.obj->name + " is Established but the server does not serve " +
+               it.apiVersion + " " + it.obj->kind;
+      return "skipped: its CustomResourceDefinition " + crd.obj->name + " is not Established";
     }
     if (!it.obj->ns.empty()) {
       auto ns = index_.find(KeyView{"", "Namespace", "", it.obj->ns});
@@ -704,7 +708,9 @@ class Round {
         std::this_thread::sleep_for(o_.pollInterval);
       }
       if (!established) continue;
-      // Discovery learns the new kind (the client refreshes on a miss).
+      // Discovery learns the new kind (the client refreshes on a miss); a
+      // version the CRD does not serve never appears: give up soon.
+      auto served = std::min(deadline, Clock::now() + std::chrono::seconds(10));
       for (auto& it : items_) {
         if (it.crd != c || it.plan == Plan::Failed) continue;
         for (;;) {
@@ -714,7 +720,7 @@ class Round {
             it.crd.reset();
             break;
           }
-          if (!r.error().notFound() || Clock::now() >= deadline) break;
+          if (!r.error().notFound() || Clock::now() >= served) break;
           std::this_thread::sleep_for(o_.pollInterval);
         }
       }

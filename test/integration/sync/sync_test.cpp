@@ -666,3 +666,43 @@ TEST_CASE("secret-admission", "[sync][cli][secret]") {
   CHECK(r.out.find(gitfed::sync::base64Encode(value)) == std::string::npos);
   CHECK(live(*client, "v1", "ConfigMap", n.name(), "fine"));
 }
+
+TEST_CASE("cli-diff", "[sync][cli]") {
+  auto client = adminClient();
+  Namespace n("gs-diff");
+  std::string id = unique("diff");
+  TempDir d;
+  d.write("repo/a.yaml", cm("a", n.name(), "k: v").substr(4) + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: " +
+                             n.name() + "}\nstringData: {password: diff-secret-value}\n");
+  auto diffCmd = [&](const std::string& extra = "") {
+    return sh(quote(gitfedBinary()) + " diff --cluster itest --inventory-id " + id + " --kubeconfig " + quote(kubeconfig()) +
+              " " + extra + " " + quote((d.path() / "repo").string()));
+  };
+  auto before = diffCmd();
+  INFO(before.out);
+  CHECK(before.status == 1);  // not applied yet
+  CHECK(before.out.find("+ v1 ConfigMap " + n.name() + "/a") != std::string::npos);
+  auto applied = gitfedApply(d.path() / "repo", id, "--prune");
+  INFO(applied.out);
+  REQUIRE(applied.status == 0);
+  auto clean = diffCmd();
+  INFO(clean.out);
+  CHECK(clean.status == 0);
+  CHECK(clean.out.empty());
+  kubectl("-n " + n.name() + " patch configmap a --type merge -p '{\"data\":{\"k\":\"edited\"}}'");
+  kubectl("-n " + n.name() + " patch secret s --type merge -p '{\"stringData\":{\"password\":\"other-secret-value\"}}'");
+  auto drifted = diffCmd();
+  INFO(drifted.out);
+  CHECK(drifted.status == 1);
+  CHECK(drifted.out.find("~ v1 ConfigMap " + n.name() + "/a\n    /data/k: \"edited\" -> \"v\"") != std::string::npos);
+  CHECK(drifted.out.find("/data/password: \"<redacted>\" -> \"<redacted>\"") != std::string::npos);
+  CHECK(drifted.out.find("secret-value") == std::string::npos);
+  // Nothing was changed by diff.
+  CHECK((*live(*client, "v1", "ConfigMap", n.name(), "a"))["data"]["k"] == "edited");
+  // With --prune, an owned object removed from Git shows as '-'.
+  d.write("repo/a.yaml", cm("a", n.name(), "k: edited").substr(4));
+  auto pruning = diffCmd("--prune");
+  INFO(pruning.out);
+  CHECK(pruning.status == 1);
+  CHECK(pruning.out.find("- v1 Secret " + n.name() + "/s (would be pruned)") != std::string::npos);
+}

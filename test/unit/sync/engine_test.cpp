@@ -625,3 +625,16 @@ TEST_CASE("dry run: objects in a Namespace the revision creates are reported mis
   CHECK(find(report, "ConfigMap", "a").action == Action::WouldApply);
   CHECK(fake.count() == 0);
 }
+
+TEST_CASE("a custom resource of a version its CRD does not serve is skipped with that reason", "[sync][engine][crd]") {
+  FakeKubeClient fake;
+  Engine engine(fake, options());
+  std::string v2 = kWidget;
+  v2.replace(v2.find("example.com/v1"), 14, "example.com/v2");
+  auto report = engine.sync(render(ns("shop") + kCrd + v2));
+  INFO(toJson(report).dump(2));
+  CHECK(find(report, "CustomResourceDefinition", "widgets.example.com").state == State::Synced);
+  CHECK(find(report, "Widget", "w1").error ==
+        "Widget shop/w1: skipped: its CustomResourceDefinition widgets.example.com is Established but the server does not "
+        "serve example.com/v2 Widget");
+}
