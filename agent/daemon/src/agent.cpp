@@ -334,7 +334,11 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
   result.synced = true;
   result.ok = report.sync.phase != status::Phase::Failed;
   result.phase = report.sync.phase;
-  schedule_.synced(steady_clock::now(), poll.revision, result.ok, report.sync.phase != status::Phase::Progressing);
+  // Objects still rolling out: the schedule follows them up.
+  const std::size_t unsettled = report.sync.phase == status::Phase::Progressing
+                                    ? std::max<std::size_t>(1, report.summary.progressing + report.objects.size())
+                                    : 0;
+  schedule_.synced(steady_clock::now(), poll.revision, result.ok, unsettled);
   lastSyncReport_ = report;
   if (poll.stale) report = asStale(report, context, poll.staleReason), result.phase = status::Phase::Stale;
 

@@ -42,12 +42,16 @@ Millis Schedule::jittered(Millis base) {
   return Millis(static_cast<long long>(static_cast<double>(base.count()) * f(rng_)));
 }
 
-void Schedule::synced(SteadyTime now, const std::string& revision, bool ok, bool settled) {
+void Schedule::synced(SteadyTime now, const std::string& revision, bool ok, std::size_t unsettled) {
+  const bool settled = unsettled == 0;
+  // Still progressing after a follow-up, and no fewer than before: look again
+  // after twice as long (interval, 2x, 4x... up to the drift interval), not at
+  // every poll forever. Progress (fewer left) keeps the pace at one interval.
+  const bool progress = settled_ || unsettled < unsettled_ || revision != lastRevision_;
+  unsettledChecks_ = settled || progress ? 0 : unsettledChecks_ + 1;
   everSynced_ = true;
-  // Still progressing after a follow-up: look again after twice as long
-  // (interval, 2x, 4x... up to the drift interval), not at every poll forever.
-  unsettledChecks_ = settled || revision != lastRevision_ ? 0 : unsettledChecks_ + 1;
   settled_ = settled;
+  unsettled_ = unsettled;
   if (!settled) {
     long long d = options_.interval.count();
     for (int i = 0; i < unsettledChecks_ && d < options_.driftInterval.count(); ++i) d *= 2;

@@ -74,24 +74,26 @@ TEST_CASE("schedule: polls every interval +- jitter, sooner when a retry or drif
   CHECK(next == t0 + 300s);
 }
 
-TEST_CASE("schedule: a round that left objects progressing is followed up, less and less often", "[daemon]") {
+TEST_CASE("schedule: a round that left objects progressing is followed up, less often once it stalls", "[daemon]") {
   Schedule s(options(), 3);
-  s.synced(t0, "a", true, /*settled=*/false);
+  s.synced(t0, "a", true, /*unsettled=*/5);
   CHECK(s.decide(t0 + 60s, "a", false) == SyncReason::Unsettled);  // the next poll
-  s.synced(t0 + 60s, "a", true, false);
-  CHECK(s.decide(t0 + 120s, "a", false) == SyncReason::None);       // then after 2 intervals
-  CHECK(s.decide(t0 + 180s, "a", false) == SyncReason::Unsettled);
-  s.synced(t0 + 180s, "a", true, false);
-  CHECK(s.decide(t0 + 360s, "a", false) == SyncReason::None);       // 4 intervals
-  CHECK(s.decide(t0 + 420s, "a", false) == SyncReason::Unsettled);
-  s.synced(t0 + 420s, "a", true, false);
-  CHECK(s.decide(t0 + 680s, "a", false) == SyncReason::None);       // capped by the drift interval (300 s)
-  CHECK(s.decide(t0 + 720s, "a", false) == SyncReason::Unsettled);
-  s.synced(t0 + 720s, "a", true, true);
-  CHECK(s.decide(t0 + 780s, "a", false) == SyncReason::None);
+  s.synced(t0 + 60s, "a", true, 3);                                 // progress: the next poll again
+  CHECK(s.decide(t0 + 120s, "a", false) == SyncReason::Unsettled);
+  s.synced(t0 + 120s, "a", true, 3);                                // stalled: after 2 intervals
+  CHECK(s.decide(t0 + 180s, "a", false) == SyncReason::None);
+  CHECK(s.decide(t0 + 240s, "a", false) == SyncReason::Unsettled);
+  s.synced(t0 + 240s, "a", true, 3);                                // 4 intervals
+  CHECK(s.decide(t0 + 420s, "a", false) == SyncReason::None);
+  CHECK(s.decide(t0 + 480s, "a", false) == SyncReason::Unsettled);
+  s.synced(t0 + 480s, "a", true, 3);                                // capped by the drift interval (300 s)
+  CHECK(s.decide(t0 + 740s, "a", false) == SyncReason::None);
+  CHECK(s.decide(t0 + 780s, "a", false) == SyncReason::Unsettled);
+  s.synced(t0 + 780s, "a", true, 0);
+  CHECK(s.decide(t0 + 840s, "a", false) == SyncReason::None);
   // A new revision starts over.
-  s.synced(t0 + 800s, "b", true, false);
-  CHECK(s.decide(t0 + 860s, "b", false) == SyncReason::Unsettled);
+  s.synced(t0 + 900s, "b", true, 2);
+  CHECK(s.decide(t0 + 960s, "b", false) == SyncReason::Unsettled);
 }
 
 TEST_CASE("schedule: no jitter gives exact intervals", "[daemon]") {

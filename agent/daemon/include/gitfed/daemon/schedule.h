@@ -8,9 +8,10 @@
 // - a sync runs when a poll finds a new revision, when /trigger asked for
 //   one, when the last round failed and its retry is due (exponential backoff
 //   from retryMin, doubling up to retryMax, jittered), while the last round
-//   left objects progressing (at the next poll, then after 2, 4... intervals
-//   up to the drift interval: the report follows a rollout to Synced without
-//   a full sync at every poll when something never settles), or when
+//   left objects progressing (at every poll while their number goes down;
+//   once it stops going down, after 2, 4... intervals up to the drift
+//   interval: the report follows a rollout to Synced, without a full sync at
+//   every poll for something that never settles), or when
 //   `driftInterval` passed since the last sync (the drift check);
 // - a new revision or a trigger is never held back by the backoff: a fix
 //   pushed after a bad commit is applied at the next poll.
@@ -18,6 +19,7 @@
 // Not thread-safe: owned by the reconcile loop.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -47,9 +49,9 @@ class Schedule {
   SyncReason decide(SteadyTime now, const std::string& revision, bool triggered) const;
 
   // Records a finished sync of `revision`: resets the backoff on success, or
-  // sets the next retry after a failure. `settled`: nothing was left
-  // progressing.
-  void synced(SteadyTime now, const std::string& revision, bool ok, bool settled = true);
+  // sets the next retry after a failure. `unsettled`: how many objects it
+  // left progressing (0: settled).
+  void synced(SteadyTime now, const std::string& revision, bool ok, std::size_t unsettled = 0);
 
   // When to poll next, after a poll at `now`: the jittered interval, or sooner
   // when a retry or a drift check is due before it.
@@ -72,6 +74,7 @@ class Schedule {
   std::string lastRevision_;
   SteadyTime lastSync_{};
   bool settled_ = true;
+  std::size_t unsettled_ = 0;
   int unsettledChecks_ = 0;
   SteadyTime unsettledAt_{};
   int failures_ = 0;
