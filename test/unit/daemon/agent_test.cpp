@@ -8,46 +8,17 @@
 #include <map>
 
 #include "gitfed/daemon/agent.h"
+#include "daemon/fakes.h"
 #include "support/memory_tree.h"
 #include "sync/fake_kube_client.h"
 
 using namespace gitfed;
 using namespace gitfed::daemon;
 using nlohmann::json;
+using gitfed::test::MemorySource;
+using gitfed::test::RecordingSink;
 
 namespace {
-
-class MemorySource final : public SourceStage {
- public:
-  std::map<std::string, test::MemoryTree> revisions;
-  std::string current;
-  bool stale = false;
-  int polls = 0;
-
-  Result<SourcePoll> poll() override {
-    ++polls;
-    if (current.empty()) return fail("fetch https://h/f.git: connection refused");
-    SourcePoll p;
-    p.revision = current;
-    p.stale = stale;
-    if (stale) p.staleReason = "fetch https://h/f.git: connection refused";
-    return p;
-  }
-  Result<std::unique_ptr<render::SourceTree>> tree(const std::string& revision) override {
-    auto it = revisions.find(revision);
-    if (it == revisions.end()) return fail("no commit " + revision);
-    return std::unique_ptr<render::SourceTree>(std::make_unique<test::MemoryTree>(it->second));
-  }
-  std::string url() const override { return "https://h/f.git"; }
-  std::string ref() const override { return "main"; }
-};
-
-class RecordingSink final : public StatusSink {
- public:
-  std::vector<status::ClusterStatus> reports;
-  void publish(status::ClusterStatus report, status::Redactor) override { reports.push_back(std::move(report)); }
-  bool flush(std::chrono::milliseconds) override { return true; }
-};
 
 const char* kRegistry =
     "apiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: c1\n  labels:\n    env: prod\n";

@@ -7,93 +7,17 @@
 #include <map>
 #include <mutex>
 
+#include "daemon/fakes.h"
 #include "gitfed/daemon/leader.h"
 
 using namespace gitfed;
 using namespace gitfed::daemon;
+using gitfed::test::FakeClock;
+using gitfed::test::FakeLeaseApi;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-class FakeClock final : public kube::Clock {
- public:
-  std::chrono::steady_clock::time_point now() override { return t_; }
-  std::chrono::system_clock::time_point wallNow() override { return std::chrono::system_clock::time_point{} + (t_ - start_) + 1000h; }
-  void sleepFor(std::chrono::nanoseconds d) override { t_ += std::chrono::duration_cast<std::chrono::steady_clock::duration>(d); }
-  void advance(std::chrono::milliseconds d) { t_ += d; }
-
- private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::time_point{} + 5000h;
-  std::chrono::steady_clock::time_point t_ = start_;
-};
-
-// The Lease endpoints of an API server: GET, POST (409 when it exists), PUT
-// (409 when the resourceVersion is not the stored one). `down` fails all.
-class FakeLeaseApi final : public kube::KubeClient {
- public:
-  bool down = false;
-  std::optional<json> lease;
-  int writes = 0;
-  std::function<void()> afterGet;  // runs after a GET has read the Lease (a racing candidate)
-
-  kube::Result<kube::Resource> resourceFor(std::string_view, std::string_view) override {
-    return std::unexpected(kube::Error{501, "", "", ""});
-  }
-  kube::Result<std::vector<kube::Resource>> resources() override { return std::unexpected(kube::Error{501, "", "", ""}); }
-  kube::Result<json> get(const kube::Resource&, std::string_view, std::string_view) override { return unsupported(); }
-  kube::Result<std::vector<json>> list(const kube::Resource&, std::string_view, std::string_view) override {
-    return std::unexpected(kube::Error{501, "", "", ""});
-  }
-  kube::Result<json> apply(const kube::Resource&, const json&, const kube::ApplyOptions&) override { return unsupported(); }
-  kube::Result<void> remove(const kube::Resource&, std::string_view, std::string_view, kube::Propagation,
-                            std::optional<std::string>) override {
-    return std::unexpected(kube::Error{501, "", "", ""});
-  }
-  kube::Result<json> request(std::string_view method, std::string_view path, const json* body,
-                             std::string_view) override {
-    std::unique_lock lock(mu_);
-    if (down) return std::unexpected(kube::Error{0, "", "connection refused", std::string(path)});
-    const bool item = path.ends_with("/leases/gitfed-c1");
-    REQUIRE(path.starts_with("/apis/coordination.k8s.io/v1/namespaces/gitfed-system/leases"));
-    if (method == "GET") {
-      if (!lease) return std::unexpected(kube::Error{404, "NotFound", "not found", std::string(path)});
-      json copy = *lease;
-      if (afterGet) {
-        auto once = std::move(afterGet);  // runs once
-        afterGet = nullptr;
-        lock.unlock();
-        once();
-        lock.lock();
-      }
-      return copy;
-    }
-    REQUIRE(body);
-    if (method == "POST" && !item) {
-      if (lease) return std::unexpected(kube::Error{409, "AlreadyExists", "exists", std::string(path)});
-      lease = *body;
-      (*lease)["metadata"]["resourceVersion"] = std::to_string(++rv_);
-      ++writes;
-      return *lease;
-    }
-    if (method == "PUT" && item) {
-      if (!lease) return std::unexpected(kube::Error{404, "NotFound", "not found", std::string(path)});
-      if ((*body)["metadata"].value("resourceVersion", "") != (*lease)["metadata"]["resourceVersion"])
-        return std::unexpected(kube::Error{409, "Conflict", "the object has been modified", std::string(path)});
-      lease = *body;
-      (*lease)["metadata"]["resourceVersion"] = std::to_string(++rv_);
-      ++writes;
-      return *lease;
-    }
-    return std::unexpected(kube::Error{405, "MethodNotAllowed", "", std::string(path)});
-  }
-  std::string holder() const { return lease ? (*lease)["spec"].value("holderIdentity", "") : ""; }
-
- private:
-  static kube::Result<json> unsupported() { return std::unexpected(kube::Error{501, "", "not in this fake", ""}); }
-  std::mutex mu_;
-  int rv_ = 0;
-};
 
 LeaseOptions lease(const std::string& identity) {
   return LeaseOptions{"gitfed-c1", "gitfed-system", identity, 15s, 10s, 2s};

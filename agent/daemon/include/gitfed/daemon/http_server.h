@@ -56,7 +56,7 @@ class HttpServer {
   // Binds "[HOST]:PORT" (":8080" is every address; port 0 picks a free one).
   Result<void> start(const std::string& address);
   // The bound port (after start()).
-  int port() const { return port_; }
+  int port() const { return port_.load(); }
   void stop();
 
  private:
@@ -67,7 +67,7 @@ class HttpServer {
   std::map<std::pair<std::string, std::string>, Handler> routes_;
   int listenFd_ = -1;
   int wakeFd_[2] = {-1, -1};  // a pipe: stop() wakes the accept loop
-  int port_ = 0;
+  std::atomic<int> port_{0};
   std::thread acceptor_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
