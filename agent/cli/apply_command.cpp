@@ -76,7 +76,9 @@ int applyCommand(const Args& args) {
     return 0;
   }
   setUpLogging(o.verbose);
+  tuneAllocator();
   auto rendered = renderForCluster(o);
+  releaseFreeMemory();
   // libcurl's global state, owned here for the command's lifetime.
   kube::CurlGlobal curl;
   auto client = connect(o, "apply");

@@ -50,7 +50,9 @@ int liveDiffCommand(const Args& args) {
     return 0;
   }
   setUpLogging(o.verbose);
+  tuneAllocator();
   auto rendered = renderForCluster(o);
+  releaseFreeMemory();
   if (!rendered.ok()) return 2;
   kube::CurlGlobal curl;
   auto client = connect(o, "diff");

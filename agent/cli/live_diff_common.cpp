@@ -1,5 +1,7 @@
 #include "cli/live_diff_common.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -185,6 +187,15 @@ void setUpLogging(bool verbose) {
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
   spdlog::set_default_logger(logger);
 }
+
+void tuneAllocator() {
+  mallopt(M_ARENA_MAX, 2);
+  // Fixed: glibc otherwise raises it after big buffers (LIST pages) are freed
+  // and keeps later ones in the heap, where they fragment it.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+}
+
+void releaseFreeMemory() { malloc_trim(0); }
 
 std::string describeObject(const sync::ObjectReport& o) {
   return o.ref.apiVersion + " " + o.ref.kind + " " + (o.ref.ns.empty() ? "" : o.ref.ns + "/") + o.ref.name;

@@ -54,6 +54,12 @@ sync::SyncOptions syncOptions(const LiveOptions& o, const kube::CurlKubeClient& 
 // Logs to stderr: warnings (or everything with --verbose).
 void setUpLogging(bool verbose);
 
+// Memory: at most two malloc arenas (the engine's threads mostly wait on the
+// network, and each arena keeps free memory of its own), and give back what
+// rendering freed before syncing. Call before any thread starts.
+void tuneAllocator();
+void releaseFreeMemory();
+
 // "apps/v1 Deployment shop/web"
 std::string describeObject(const sync::ObjectReport& o);
 
