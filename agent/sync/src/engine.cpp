@@ -432,7 +432,9 @@ class Round {
     auto onItem = [&](json& live) { observeLive(t.resource, live); };
     ++lists_;
     auto r = listPages(client_, t.resource, "", selector, o_.listPageSize, onItem);
-    if (r) return;
+    // 404: the type is no longer served (its CRD was deleted; discovery was
+    // stale): none of its objects exist.
+    if (r || r.error().status == 404) return;
     if (r.error().status == 403 && t.resource.namespaced) {
       // No cluster-wide LIST: one per namespace we care about.
       for (const auto& ns : t.namespaces) {
@@ -525,6 +527,7 @@ class Round {
       {
         std::lock_guard lock(engine_.cacheMutex_);
         if (engine_.confirmedInSync_.contains(cacheKey)) {
+          engine_.seenThisRound_.insert(cacheKey);
           markInSync(it);
           it.live.reset();
           return;
@@ -548,7 +551,7 @@ class Round {
       if (drift.empty()) {
         markInSync(it);
         std::lock_guard lock(engine_.cacheMutex_);
-        engine_.confirmedInSync_.insert(cacheKey);
+        engine_.seenThisRound_.insert(cacheKey);
         return;
       }
       if (it.isSecret) redactSecretDrift(drift);
@@ -1069,7 +1072,11 @@ Engine::Engine(kube::KubeClient& client, SyncOptions options) : client_(client),
 
 SyncReport Engine::sync(render::RenderResult rendered) {
   Round round(*this, rendered);
-  return round.run();
+  auto report = round.run();
+  // Objects not seen this round (changed, deleted) leave the cache.
+  confirmedInSync_ = std::move(seenThisRound_);
+  seenThisRound_.clear();
+  return report;
 }
 
 }  // namespace gitfed::sync

@@ -638,3 +638,16 @@ TEST_CASE("a custom resource of a version its CRD does not serve is skipped with
         "Widget shop/w1: skipped: its CustomResourceDefinition widgets.example.com is Established but the server does not "
         "serve example.com/v2 Widget");
 }
+
+TEST_CASE("a type that is no longer served (404 on LIST) has no objects and does not block pruning", "[sync][engine][crd]") {
+  FakeKubeClient fake;
+  Engine engine(fake, options());
+  REQUIRE(engine.sync(render(ns("shop") + kCrd + kWidget + cm("a", "shop"))).ok());
+  // The CRD is deleted out of band; discovery still knows the kind.
+  fake.failList["widgets"] = gitfed::kube::Error{404, "NotFound", "the server could not find the requested resource", "list"};
+  auto report = engine.sync(render(ns("shop") + kCrd + cm("a", "shop")));
+  INFO(toJson(report).dump(2));
+  CHECK(report.phase == Phase::Synced);
+  CHECK_FALSE(report.pruneSkipped);
+  CHECK_FALSE(Inventory::decode(inventoryText(fake))->contains(ObjectKey{"example.com", "Widget", "shop", "w1"}));
+}

@@ -89,8 +89,10 @@ class Engine {
   kube::KubeClient& client_;
   SyncOptions options_;
   // "uid/resourceVersion/hash" of objects a dry run found in sync: not
-  // re-checked until one of the three changes.
+  // re-checked until one of the three changes. Only what the last round
+  // found or used is kept (`seenThisRound_` replaces it after each round).
   std::unordered_set<std::string> confirmedInSync_;
+  std::unordered_set<std::string> seenThisRound_;
   std::mutex cacheMutex_;
   friend class Round;
 };
