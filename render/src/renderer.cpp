@@ -805,3 +805,17 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
 }  // namespace
 
 }  // namespace gitfed::render
+
+namespace gitfed::render {
+
+bool RenderResult::platformOk() const {
+  return std::ranges::none_of(errors, [](const Diagnostic& d) { return d.tenant.empty(); });
+}
+
+const TenantInfo* RenderResult::findTenant(std::string_view name) const {
+  for (const auto& t : tenants)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace gitfed::render

@@ -10,9 +10,14 @@
 namespace gitfed::render {
 
 struct Diagnostic {
+  Diagnostic() = default;
+  Diagnostic(std::string path_, int line_, std::string message_, std::string tenant_ = {})
+      : path(std::move(path_)), line(line_), message(std::move(message_)), tenant(std::move(tenant_)) {}
+
   std::string path;     // relative to the source tree's root; empty when unknown
   int line = 0;         // 1-based; 0 when unknown
   std::string message;  // begins with the object's identity when there is one
+  std::string tenant;   // the tenant whose files hold the error; "" for the platform's own
 
   // "PATH:LINE: message", "PATH: message" or "message".
   [[nodiscard]] std::string format() const {

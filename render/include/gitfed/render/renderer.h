@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gitfed/render/diagnostic.h"
@@ -86,18 +87,36 @@ struct SourceDocument {
   SourceRef source;
   std::string identity;  // "Kind ns/name", for messages
   Placement placement;
+  int tenant = -1;  // index into Repository::tenants when the file is in a tenant's paths
   // Federated objects only:
   bool federated = false;
   TargetType target;
   std::vector<Override> overrides;
 };
 
+// A Tenant (gitfed.io/v1alpha1, docs/render-spec.md section 10), as loaded:
+// what is the same on every cluster. Its spec is checked when loading and
+// again, after the overrides of a cluster, when rendering.
+struct TenantDocument {
+  std::string name;
+  std::string identity;            // "Tenant team-a", for messages
+  SourceRef source;
+  std::vector<std::string> paths;  // the repository paths it owns, normalised ("tenants/a")
+  Placement placement;             // spec.placement as in KubeFed; absent: every cluster
+  std::vector<Override> overrides; // paths into the Tenant object (/spec/quota/hard/pods)
+  std::vector<std::uint8_t> packed;  // the document (MessagePack)
+};
+
 struct Repository {
   std::vector<SourceDocument> documents;  // plain and federated objects, in file order
   std::vector<ClusterEntry> clusters;      // the registry, in file order
+  std::vector<TenantDocument> tenants;     // in file order
   std::map<std::string, TargetType> federatedTypes;  // from FederatedTypeConfigs, by federated kind
   std::vector<Diagnostic> errors;          // everything wrong with the repository as such
   std::size_t files = 0;                   // files read
+  // Render-time checks of tenants' objects (namespaces, scope, role bindings,
+  // pod policies). Only tests of the API server's own enforcement turn this off.
+  bool enforceTenantPolicies = true;
 
   const ClusterEntry* findCluster(const std::string& name) const;
 };
@@ -112,13 +131,37 @@ struct RenderedObject {
   std::string kind;
   std::string ns;         // "" for none
   std::string name;
+  // Multi-tenancy (docs/render-spec.md section 10): the tenant the object
+  // belongs to ("" for the platform's own), and whether it comes from the
+  // tenant's own paths, to be applied as the tenant (impersonating its
+  // ServiceAccount) rather than as the agent. The objects a Tenant expands to
+  // (namespaces, quota, RBAC...) carry the tenant's name and asTenant false.
+  std::string tenant;
+  bool asTenant = false;
 };
 
+// A tenant placed on the rendered cluster.
+struct TenantInfo {
+  std::string name;
+  std::vector<std::string> namespaces;      // after this cluster's overrides; the first holds the ServiceAccount
+  std::string serviceAccount = "gitfed-tenant";
+  bool failed = false;  // its files have errors: none of its own objects are in RenderResult::objects
+  // The user to impersonate: "system:serviceaccount:NS:gitfed-tenant".
+  std::string user() const { return "system:serviceaccount:" + namespaces.front() + ":" + serviceAccount; }
+};
+
+// Errors are contained: an error of the platform's own files (tenant "")
+// leaves `objects` empty; an error in a tenant's files leaves out that
+// tenant's own objects only (TenantInfo::failed), and everything else renders.
 struct RenderResult {
-  std::vector<RenderedObject> objects;  // in apply order; empty when there are errors
+  std::vector<RenderedObject> objects;  // in apply order; empty when the platform has errors
   std::vector<Diagnostic> errors;       // every error found, repository errors first
   ClusterIdentity cluster;              // the effective identity used
+  std::vector<TenantInfo> tenants;      // the tenants placed on this cluster, in file order
   bool ok() const { return errors.empty(); }
+  // No error outside tenants' files: `objects` holds everything but failed tenants' own objects.
+  bool platformOk() const;
+  const TenantInfo* findTenant(std::string_view name) const;
 };
 
 // Renders `repo` for the cluster named `name`, whose local labels overlay the
