@@ -98,10 +98,11 @@ CurlKubeClient::Stats CurlKubeClient::stats() const {
   return s;
 }
 
-HttpRequest CurlKubeClient::makeRequest(std::string method, std::string path) const {
+HttpRequest CurlKubeClient::makeRequest(std::string method, std::string path, const std::string& as) const {
   HttpRequest r;
   r.method = std::move(method);
   r.path = std::move(path);
+  r.impersonateUser = as;
   r.timeout = config_.requestTimeout;
   return r;
 }
@@ -134,11 +135,12 @@ Result<HttpResponse> CurlKubeClient::execute(HttpRequest req, const std::string&
       retry = te.failure == TransportFailure::Connect ||
               ((te.failure == TransportFailure::Timeout || te.failure == TransportFailure::Io) &&
                idempotentMethod(req.method));
-      spdlog::debug("kube: {} {} failed after {} ms (attempt {}): {}", req.method, req.path, took, attempt,
-                    error.reason);
+      spdlog::debug("kube: {} {}{}{} failed after {} ms (attempt {}): {}", req.method, req.path,
+                    req.impersonateUser.empty() ? "" : " as ", req.impersonateUser, took, attempt, error.reason);
     } else {
       HttpResponse& response = *result;
-      spdlog::debug("kube: {} {} -> {} in {} ms (attempt {})", req.method, req.path, response.status, took, attempt);
+      spdlog::debug("kube: {} {}{}{} -> {} in {} ms (attempt {})", req.method, req.path,
+                    req.impersonateUser.empty() ? "" : " as ", req.impersonateUser, response.status, took, attempt);
       if (success(response.status)) return std::move(response);
       if (response.status == 401 && !reloadedToken && token_.fromFile() && token_.reload()) {
         // The token file was rotated since we read it: once more, at once.
@@ -310,13 +312,32 @@ Result<std::vector<Resource>> CurlKubeClient::resources() {
 // ---- objects ------------------------------------------------------------------
 
 Result<json> CurlKubeClient::get(const Resource& r, std::string_view ns, std::string_view name) {
+  return getAs({}, r, ns, name);
+}
+Result<std::vector<json>> CurlKubeClient::list(const Resource& r, std::string_view ns, std::string_view labelSelector) {
+  return listAs({}, r, ns, labelSelector);
+}
+Result<json> CurlKubeClient::apply(const Resource& r, const json& object, const ApplyOptions& options) {
+  return applyAs({}, r, object, options);
+}
+Result<void> CurlKubeClient::remove(const Resource& r, std::string_view ns, std::string_view name,
+                                    Propagation propagation, std::optional<std::string> preconditionUid) {
+  return removeAs({}, r, ns, name, propagation, std::move(preconditionUid));
+}
+Result<json> CurlKubeClient::request(std::string_view method, std::string_view path, const json* body,
+                                     std::string_view contentType) {
+  return requestAs({}, method, path, body, contentType);
+}
+
+Result<json> CurlKubeClient::getAs(const std::string& as, const Resource& r, std::string_view ns, std::string_view name) {
   const std::string target = objectTarget("get", r, ns, name);
   if (name.empty()) return std::unexpected(requestError(target, "no name"));
   if (r.namespaced && ns.empty()) return std::unexpected(requestError(target, "no namespace for a namespaced kind"));
-  return executeJson(makeRequest("GET", resourcePath(r, ns, name)), target);
+  return executeJson(makeRequest("GET", resourcePath(r, ns, name), as), target);
 }
 
-Result<std::vector<json>> CurlKubeClient::list(const Resource& r, std::string_view ns, std::string_view labelSelector) {
+Result<std::vector<json>> CurlKubeClient::listAs(const std::string& as, const Resource& r, std::string_view ns,
+                                                 std::string_view labelSelector) {
   std::string target = "list " + r.apiVersion() + " " + r.kind;
   if (r.namespaced && !ns.empty()) target += " in " + std::string(ns);
   if (!labelSelector.empty()) target += " -l " + std::string(labelSelector);
@@ -328,7 +349,7 @@ Result<std::vector<json>> CurlKubeClient::list(const Resource& r, std::string_vi
     const std::string path = resourcePath(r, ns) + queryString({{"limit", std::to_string(std::max(1, config_.listPageSize))},
                                                                  {"continue", continueToken},
                                                                  {"labelSelector", std::string(labelSelector)}});
-    auto page = executeJson(makeRequest("GET", path), target);
+    auto page = executeJson(makeRequest("GET", path, as), target);
     if (!page) {
       // The continue token expired (410): start over once, from a fresh snapshot.
       if (page.error().status == 410 && !continueToken.empty() && !restarted) {
@@ -360,7 +381,8 @@ Result<std::vector<json>> CurlKubeClient::list(const Resource& r, std::string_vi
   }
 }
 
-Result<json> CurlKubeClient::apply(const Resource& r, const json& object, const ApplyOptions& options) {
+Result<json> CurlKubeClient::applyAs(const std::string& as, const Resource& r, const json& object,
+                                     const ApplyOptions& options) {
   std::string name, ns;
   if (object.is_object())
     if (auto md = object.find("metadata"); md != object.end() && md->is_object()) {
@@ -378,7 +400,8 @@ Result<json> CurlKubeClient::apply(const Resource& r, const json& object, const 
   HttpRequest req = makeRequest(
       "PATCH", resourcePath(r, ns, name) + queryString({{"fieldManager", options.fieldManager},
                                                          {"force", options.force ? "true" : ""},
-                                                         {"dryRun", options.dryRun ? "All" : ""}}));
+                                                         {"dryRun", options.dryRun ? "All" : ""}}),
+      as);
   req.contentType = "application/apply-patch+yaml";  // JSON is YAML
   try {
     if (object.contains("apiVersion") && object.contains("kind")) {
@@ -396,8 +419,9 @@ Result<json> CurlKubeClient::apply(const Resource& r, const json& object, const 
   return executeJson(std::move(req), target, &secrets);
 }
 
-Result<void> CurlKubeClient::remove(const Resource& r, std::string_view ns, std::string_view name,
-                                    Propagation propagation, std::optional<std::string> preconditionUid) {
+Result<void> CurlKubeClient::removeAs(const std::string& as, const Resource& r, std::string_view ns,
+                                      std::string_view name, Propagation propagation,
+                                      std::optional<std::string> preconditionUid) {
   const std::string target = objectTarget("delete", r, ns, name);
   if (name.empty()) return std::unexpected(requestError(target, "no name"));
   if (r.namespaced && ns.empty()) return std::unexpected(requestError(target, "no namespace for a namespaced kind"));
@@ -408,7 +432,7 @@ Result<void> CurlKubeClient::remove(const Resource& r, std::string_view ns, std:
     case Propagation::Orphan: options["propagationPolicy"] = "Orphan"; break;
   }
   if (preconditionUid) options["preconditions"] = {{"uid", *preconditionUid}};
-  HttpRequest req = makeRequest("DELETE", resourcePath(r, ns, name));
+  HttpRequest req = makeRequest("DELETE", resourcePath(r, ns, name), as);
   req.contentType = "application/json";
   req.body = options.dump();
   auto response = execute(std::move(req), target);
@@ -416,11 +440,11 @@ Result<void> CurlKubeClient::remove(const Resource& r, std::string_view ns, std:
   return {};
 }
 
-Result<json> CurlKubeClient::request(std::string_view method, std::string_view path, const json* body,
-                                     std::string_view contentType) {
+Result<json> CurlKubeClient::requestAs(const std::string& as, std::string_view method, std::string_view path,
+                                       const json* body, std::string_view contentType) {
   const std::string target = std::string(method) + " " + std::string(path.substr(0, path.find('?')));
   if (method.empty() || !path.starts_with('/')) return std::unexpected(requestError(target, "a method and an absolute path are required"));
-  HttpRequest req = makeRequest(std::string(method), std::string(path));
+  HttpRequest req = makeRequest(std::string(method), std::string(path), as);
   std::vector<std::string> secrets;
   if (body != nullptr) {
     try {
@@ -432,6 +456,58 @@ Result<json> CurlKubeClient::request(std::string_view method, std::string_view p
     secrets = secretValues(*body);
   }
   return executeJson(std::move(req), target, &secrets);
+}
+
+// ---- impersonation --------------------------------------------------------------
+
+std::string checkImpersonatedUser(std::string_view user) {
+  if (user.empty()) return "no user to impersonate";
+  if (user.size() > 512) return "the user to impersonate is longer than 512 bytes";
+  for (char ch : user)
+    if (const auto c = static_cast<unsigned char>(ch); c < 0x20 || c == 0x7f) return "the user to impersonate contains a control character";
+  return {};
+}
+
+// The client as `user_`: discovery is the parent's own (it is not about
+// the user); everything else carries Impersonate-User.
+class CurlKubeClient::View final : public KubeClient {
+ public:
+  View(CurlKubeClient& parent, std::string user) : parent_(parent), user_(std::move(user)) {}
+  Result<Resource> resourceFor(std::string_view apiVersion, std::string_view kind) override {
+    return parent_.resourceFor(apiVersion, kind);
+  }
+  Result<std::vector<Resource>> resources() override { return parent_.resources(); }
+  Result<json> get(const Resource& r, std::string_view ns, std::string_view name) override {
+    return parent_.getAs(user_, r, ns, name);
+  }
+  Result<std::vector<json>> list(const Resource& r, std::string_view ns, std::string_view labelSelector) override {
+    return parent_.listAs(user_, r, ns, labelSelector);
+  }
+  Result<json> apply(const Resource& r, const json& object, const ApplyOptions& options) override {
+    return parent_.applyAs(user_, r, object, options);
+  }
+  Result<void> remove(const Resource& r, std::string_view ns, std::string_view name, Propagation propagation,
+                      std::optional<std::string> preconditionUid) override {
+    return parent_.removeAs(user_, r, ns, name, propagation, std::move(preconditionUid));
+  }
+  Result<json> request(std::string_view method, std::string_view path, const json* body,
+                       std::string_view contentType) override {
+    return parent_.requestAs(user_, method, path, body, contentType);
+  }
+  Result<std::unique_ptr<KubeClient>> impersonating(const std::string& user) override {
+    return parent_.impersonating(user);  // the parent's identity impersonates, never this user
+  }
+  std::string impersonatedUser() const override { return user_; }
+
+ private:
+  CurlKubeClient& parent_;
+  std::string user_;
+};
+
+Result<std::unique_ptr<KubeClient>> CurlKubeClient::impersonating(const std::string& user) {
+  if (auto bad = checkImpersonatedUser(user); !bad.empty())
+    return std::unexpected(requestError("impersonate " + user, bad));
+  return std::unique_ptr<KubeClient>(std::make_unique<View>(*this, user));
 }
 
 }  // namespace gitfed::kube

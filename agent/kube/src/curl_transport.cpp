@@ -247,6 +247,12 @@ std::expected<HttpResponse, TransportError> CurlTransport::perform(const HttpReq
   if (!request.contentType.empty()) header("Content-Type: " + request.contentType);
   if (!request.ifNoneMatch.empty()) header("If-None-Match: " + request.ifNoneMatch);
   if (!request.bearerToken.empty()) header("Authorization: Bearer " + request.bearerToken);
+  if (!request.impersonateUser.empty()) {
+    // A header of its own, never folded into another one.
+    if (!checkImpersonatedUser(request.impersonateUser).empty())
+      return std::unexpected(TransportError{TransportFailure::Other, "invalid Impersonate-User value"});
+    header("Impersonate-User: " + request.impersonateUser);
+  }
   if (!impl_->connectTo.empty()) ok = ok && curl::append(connectTo, impl_->connectTo.c_str());
   if (!ok) return std::unexpected(TransportError{TransportFailure::Other, "out of memory building headers"});
 

@@ -8,9 +8,12 @@
 #include "support/run.h"
 
 #include <catch2/catch.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 using namespace gitfed::kube;
@@ -457,4 +460,123 @@ TEST_CASE("client: many threads at once: shared discovery, one token bucket, no 
   CHECK(h.client.stats().attempts == static_cast<std::uint64_t>(200 + discoveryFetches.load()));
   // 10 free tokens, then 1000/s: the fake clock advanced by the queue's waits.
   CHECK(h.clock->slept() > std::chrono::nanoseconds::zero());
+}
+
+TEST_CASE("client: an impersonating view sends Impersonate-User on every object request, discovery as itself",
+          "[kube][client][impersonate]") {
+  const std::string user = "system:serviceaccount:team-a:gitfed-tenant";
+  Harness h([](const HttpRequest& req, int) -> Reply {
+    if (req.path == "/api") return discoveryReply(aggregated({{"", "v1", "ConfigMap", "configmaps", true}}), "\"c\"");
+    if (req.path == "/apis") return discoveryReply(aggregated({}), "\"a\"");
+    if (req.method == "PATCH") return reply(200, req.body);
+    if (req.method == "GET" && req.path.find("?") != std::string::npos) return reply(200, R"({"items":[]})");
+    return reply(200, kConfigMap);
+  });
+  auto view = h.client.impersonating(user);
+  REQUIRE(view);
+  KubeClient& as = **view;
+  CHECK(as.impersonatedUser() == user);
+  CHECK(h.client.impersonatedUser().empty());
+  REQUIRE(as.resourceFor("v1", "ConfigMap"));
+  json cm = {{"metadata", {{"name", "web"}, {"namespace", "team-a"}}}};
+  REQUIRE(as.apply(configMaps(), cm, ApplyOptions{}));
+  ApplyOptions dry;
+  dry.dryRun = true;
+  REQUIRE(as.apply(configMaps(), cm, dry));
+  REQUIRE(as.get(configMaps(), "team-a", "web"));
+  REQUIRE(as.list(configMaps(), "team-a", ""));
+  REQUIRE(as.remove(configMaps(), "team-a", "web"));
+  REQUIRE(as.request("GET", "/api/v1/namespaces/team-a/configmaps/web"));
+  // The client itself, after the view was made: no header.
+  REQUIRE(h.client.get(configMaps(), "team-a", "web"));
+
+  auto requests = h.transport->requests();
+  REQUIRE(requests.size() == 9);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& req = requests[i];
+    INFO(i << ": " << req.method << " " << req.path);
+    const bool discovery = req.path == "/api" || req.path == "/apis";
+    const bool last = i + 1 == requests.size();
+    CHECK(req.impersonateUser == (discovery || last ? std::string() : user));
+    CHECK(req.bearerToken == "admin-token");  // the client's own credential authenticates
+  }
+  CHECK(requests[3].path.find("dryRun=All") != std::string::npos);
+  CHECK(requests[5].path.find("/api/v1/namespaces/team-a/configmaps?") == 0);
+  CHECK(requests[6].method == "DELETE");
+}
+
+TEST_CASE("client: impersonation refuses users that are not one header value", "[kube][client][impersonate]") {
+  Harness h([](const HttpRequest&, int) -> Reply { return reply(200, "{}"); });
+  for (std::string bad : {std::string(), std::string("a\r\nAuthorization: Bearer x"), std::string("tab\there"),
+                          std::string(600, 'u')}) {
+    auto view = h.client.impersonating(bad);
+    REQUIRE_FALSE(view);
+    CHECK(view.error().reason == "BadRequest");
+    CHECK(view.error().format().find("impersonate") != std::string::npos);
+  }
+  CHECK(h.transport->count() == 0);
+  CHECK(checkImpersonatedUser("system:serviceaccount:a:b").empty());
+}
+
+TEST_CASE("client: a 403 as the impersonated user is returned, not retried", "[kube][client][impersonate]") {
+  const std::string denial = "configmaps \"x\" is forbidden: User \"system:serviceaccount:team-a:gitfed-tenant\" "
+                             "cannot patch resource \"configmaps\" in API group \"\" in the namespace \"kube-system\"";
+  Harness h([&](const HttpRequest&, int) -> Reply { return reply(403, status(403, "Forbidden", denial)); });
+  auto view = h.client.impersonating("system:serviceaccount:team-a:gitfed-tenant");
+  REQUIRE(view);
+  auto r = (*view)->apply(configMaps(), json{{"metadata", {{"name", "x"}, {"namespace", "kube-system"}}}}, {});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().status == 403);
+  CHECK(r.error().reason == "Forbidden");
+  CHECK(r.error().message == denial);
+  CHECK(h.transport->count() == 1);
+}
+
+TEST_CASE("client: a view of a view impersonates from the client's own identity", "[kube][client][impersonate]") {
+  Harness h([](const HttpRequest&, int) -> Reply { return reply(200, kConfigMap); });
+  auto a = h.client.impersonating("system:serviceaccount:a:gitfed-tenant");
+  REQUIRE(a);
+  auto b = (*a)->impersonating("system:serviceaccount:b:gitfed-tenant");
+  REQUIRE(b);
+  REQUIRE((*b)->get(configMaps(), "b", "x"));
+  CHECK(h.transport->requests().at(0).impersonateUser == "system:serviceaccount:b:gitfed-tenant");
+}
+
+TEST_CASE("client: clients that cannot impersonate say so", "[kube][client][impersonate]") {
+  struct Minimal final : KubeClient {
+    Result<Resource> resourceFor(std::string_view, std::string_view) override { return Resource{}; }
+    Result<std::vector<Resource>> resources() override { return std::vector<Resource>{}; }
+    Result<json> get(const Resource&, std::string_view, std::string_view) override { return json(); }
+    Result<std::vector<json>> list(const Resource&, std::string_view, std::string_view) override {
+      return std::vector<json>{};
+    }
+    Result<json> apply(const Resource&, const json&, const ApplyOptions&) override { return json(); }
+    Result<void> remove(const Resource&, std::string_view, std::string_view, Propagation,
+                        std::optional<std::string>) override {
+      return {};
+    }
+    Result<json> request(std::string_view, std::string_view, const json*, std::string_view) override { return json(); }
+  } minimal;
+  auto view = minimal.impersonating("system:serviceaccount:a:gitfed-tenant");
+  REQUIRE_FALSE(view);
+  CHECK(view.error().reason == "NotSupported");
+}
+
+TEST_CASE("client: debug logs name the impersonated user, never the token", "[kube][client][impersonate]") {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("impersonation-test", sink);
+  logger->set_level(spdlog::level::debug);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  Config config = testConfig();
+  config.token = "s3cr3t-token-value";
+  Harness h([](const HttpRequest&, int) -> Reply { return reply(403, status(403, "Forbidden", "no")); }, config);
+  auto view = h.client.impersonating("system:serviceaccount:team-a:gitfed-tenant");
+  REQUIRE(view);
+  CHECK_FALSE((*view)->get(configMaps(), "team-a", "x"));
+  spdlog::set_default_logger(previous);
+  CHECK(h.transport->requests().at(0).bearerToken == "s3cr3t-token-value");
+  CHECK(out.str().find("as system:serviceaccount:team-a:gitfed-tenant") != std::string::npos);
+  CHECK(out.str().find("s3cr3t") == std::string::npos);
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <expected>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +91,25 @@ class KubeClient {
   virtual Result<nlohmann::json> request(std::string_view method, std::string_view path,
                                          const nlohmann::json* body = nullptr,
                                          std::string_view contentType = "application/json") = 0;
+
+  // A view of this client that makes every request (reads, applies, dry
+  // runs, deletes, generic requests) as `user`, with the Impersonate-User
+  // header: the API server authorizes each one as that user (the client's
+  // own identity needs RBAC `impersonate` on it). For a ServiceAccount the
+  // user is "system:serviceaccount:NS:NAME"; the API server adds the
+  // account's groups itself. The view shares this client's connections,
+  // rate limit and discovery (discovery is always the client's own), is as
+  // thread-safe as this client, and must not outlive it. Clients that cannot
+  // impersonate say so (NotSupported) rather than act as themselves.
+  virtual Result<std::unique_ptr<KubeClient>> impersonating(const std::string& user) {
+    return std::unexpected(Error{0, "NotSupported", "this client cannot impersonate users", "impersonate " + user});
+  }
+  // The user this client acts as: "" for its own identity.
+  virtual std::string impersonatedUser() const { return {}; }
 };
+
+// Whether `user` may be sent as an Impersonate-User header: non-empty, at
+// most 512 bytes, no control characters. A message or "".
+std::string checkImpersonatedUser(std::string_view user);
 
 }  // namespace gitfed::kube

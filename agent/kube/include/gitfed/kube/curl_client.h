@@ -82,6 +82,9 @@ class CurlKubeClient final : public KubeClient {
   Result<nlohmann::json> request(std::string_view method, std::string_view path,
                                  const nlohmann::json* body = nullptr,
                                  std::string_view contentType = "application/json") override;
+  // A view whose requests carry Impersonate-User: `user` (checked by
+  // checkImpersonatedUser). It shares everything with this client.
+  Result<std::unique_ptr<KubeClient>> impersonating(const std::string& user) override;
 
   const Config& config() const { return config_; }
   // Forgets cached discovery; the next lookup fetches it again.
@@ -98,11 +101,22 @@ class CurlKubeClient final : public KubeClient {
 
  private:
   struct Discovery;
+  class View;
+  // The object requests, as the client itself (`as` empty) or as a user.
+  Result<nlohmann::json> getAs(const std::string& as, const Resource& r, std::string_view ns, std::string_view name);
+  Result<std::vector<nlohmann::json>> listAs(const std::string& as, const Resource& r, std::string_view ns,
+                                             std::string_view labelSelector);
+  Result<nlohmann::json> applyAs(const std::string& as, const Resource& r, const nlohmann::json& object,
+                                 const ApplyOptions& options);
+  Result<void> removeAs(const std::string& as, const Resource& r, std::string_view ns, std::string_view name,
+                        Propagation propagation, std::optional<std::string> preconditionUid);
+  Result<nlohmann::json> requestAs(const std::string& as, std::string_view method, std::string_view path,
+                                   const nlohmann::json* body, std::string_view contentType);
   Result<HttpResponse> execute(HttpRequest request, const std::string& target,
                                const std::vector<std::string>* redactions = nullptr);
   Result<nlohmann::json> executeJson(HttpRequest request, const std::string& target,
                                      const std::vector<std::string>* redactions = nullptr);
-  HttpRequest makeRequest(std::string method, std::string path) const;
+  HttpRequest makeRequest(std::string method, std::string path, const std::string& as = {}) const;
   Result<void> refreshDiscovery(std::uint64_t seenGeneration);
   Result<std::shared_ptr<const Discovery>> discovery();
 

@@ -18,6 +18,7 @@ struct HttpRequest {
   std::string accept = "application/json";
   std::string ifNoneMatch;  // an ETag, for conditional discovery requests
   std::string bearerToken;  // "Authorization: Bearer ..." when non-empty; never logged
+  std::string impersonateUser;  // "Impersonate-User: ..." when non-empty (checked: no control characters)
   std::chrono::milliseconds timeout{60000};
 };
 
