@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "gitfed/render/tenant.h"
 #include "gitfed/render/writer.h"
 
 namespace gitfed::render {
@@ -216,6 +217,7 @@ class Loader {
     if (av == "gitfed.io/v1alpha1" && k == "Cluster") return addCluster(doc, source, id);
     if (av == "core.kubefed.io/v1beta1" && k == "FederatedTypeConfig") return addTypeConfig(doc, source, id);
     if (av == "scheduling.kubefed.io/v1alpha1" && k == "ReplicaSchedulingPreference") return;
+    if (av == "gitfed.io/v1alpha1" && k == "Tenant") return addTenant(doc, source, id);
     SourceDocument sd;
     sd.apiVersion = av;
     sd.kind = k;
@@ -247,7 +249,8 @@ class Loader {
         } else {
           repo_.errors.push_back(Diagnostic{d.source.path, d.source.line,
                                             d.identity + ": unknown federated kind " + fedKind +
-                                                " (no FederatedTypeConfig declares it and it is not built in)"});
+                                                " (no FederatedTypeConfig declares it and it is not built in)",
+                                            d.tenant >= 0 ? repo_.tenants[static_cast<std::size_t>(d.tenant)].name : ""});
           continue;
         }
       }
@@ -340,26 +343,9 @@ class Loader {
     // Placement (5.2).
     d.placement.mode = Placement::Mode::Nowhere;
     if (const json* placement = member(*spec, "placement")) {
-      if (!placement->is_object()) return errFalse(d, d.identity + ": spec.placement must be a mapping");
-      for (const auto& [field, v] : placement->items())
-        if (field != "clusters" && field != "clusterSelector")
-          return errFalse(d, d.identity + ": spec.placement: unknown field \"" + field +
-                                 "\" (expected clusters, clusterSelector)");
-      if (const json* clusters = member(*placement, "clusters")) {
-        if (!clusters->is_array()) return errFalse(d, d.identity + ": spec.placement.clusters must be a list");
-        d.placement.mode = Placement::Mode::Names;
-        for (const auto& c : *clusters) {
-          const json* n = member(c, "name");
-          if (!n || !n->is_string())
-            return errFalse(d, d.identity + ": spec.placement.clusters: each entry needs a name (a string)");
-          d.placement.names.push_back(n->get<std::string>());
-        }
-      } else if (const json* selector = member(*placement, "clusterSelector")) {
-        auto parsed = selectorFromJson(*selector);
-        if (!parsed) return errFalse(d, d.identity + ": spec.placement.clusterSelector: " + parsed.error().message);
-        d.placement.mode = Placement::Mode::Selector;
-        d.placement.selector = std::move(*parsed);
-      }
+      auto parsed = placementFromSpec(*placement, d.identity + ": spec.placement");
+      if (!parsed) return errFalse(d, parsed.error().message);
+      d.placement = std::move(*parsed);
     }
     // Overrides (5.4): syntax checked on every entry, matching or not.
     if (const json* overrides = member(*spec, "overrides")) {
@@ -373,6 +359,83 @@ class Loader {
       if (!problems.empty()) return false;
     }
     return true;
+  }
+
+  // KubeFed's placement (5.2): `clusters` or `clusterSelector`, else nowhere.
+  static Result<Placement> placementFromSpec(const json& placement, const std::string& where) {
+    Placement out;
+    out.mode = Placement::Mode::Nowhere;
+    if (!placement.is_object()) return fail(where + " must be a mapping");
+    for (const auto& [field, v] : placement.items())
+      if (field != "clusters" && field != "clusterSelector")
+        return fail(where + ": unknown field \"" + field + "\" (expected clusters, clusterSelector)");
+    if (const json* clusters = member(placement, "clusters")) {
+      if (!clusters->is_array()) return fail(where + ".clusters must be a list");
+      out.mode = Placement::Mode::Names;
+      for (const auto& c : *clusters) {
+        const json* n = member(c, "name");
+        if (!n || !n->is_string()) return fail(where + ".clusters: each entry needs a name (a string)");
+        out.names.push_back(n->get<std::string>());
+      }
+    } else if (const json* selector = member(placement, "clusterSelector")) {
+      auto parsed = selectorFromJson(*selector);
+      if (!parsed) return fail(where + ".clusterSelector: " + parsed.error().message);
+      out.mode = Placement::Mode::Selector;
+      out.selector = std::move(*parsed);
+    }
+    return out;
+  }
+
+  // A Tenant (section 10): checked whole here, once; its overrides and
+  // placement parsed as a federated object's.
+  void addTenant(json& doc, const SourceRef& source, const std::string& id) {
+    auto spec = parseTenant(doc, id, /*substituted=*/false);
+    if (!spec) return err(source, spec.error().message);
+    TenantDocument t;
+    t.name = spec->name;
+    t.identity = id;
+    t.source = source;
+    t.paths = spec->paths;
+    const json& s = doc["spec"];
+    if (const json* placement = member(s, "placement")) {
+      auto parsed = placementFromSpec(*placement, id + ": spec.placement");
+      if (!parsed) return err(source, parsed.error().message);
+      t.placement = std::move(*parsed);
+    } else {
+      // No spec.placement: the annotations of a plain object (4), else everywhere.
+      SourceDocument probe;
+      probe.identity = id;
+      probe.source = source;
+      if (!preparePlain(probe, doc)) return;
+      t.placement = std::move(probe.placement);
+      if (auto md = doc["metadata"].find("annotations"); md != doc["metadata"].end() && md->is_object()) {
+        md->erase(std::string(kClusterNames));
+        md->erase(std::string(kClusterSelector));
+      }
+    }
+    if (const json* overrides = member(s, "overrides")) {
+      if (!overrides->is_array()) return err(source, id + ": spec.overrides must be a list");
+      std::vector<std::string> problems;
+      for (std::size_t i = 0; i < overrides->size(); ++i) {
+        std::string where = id + ": spec.overrides[" + std::to_string(i) + "]";
+        auto o = parseOverride((*overrides)[i], where, problems);
+        if (!o) continue;
+        for (std::size_t j = 0; j < o->items.size(); ++j) {
+          const auto& tokens = o->items[j].path.tokens;
+          if (tokens.size() >= 2 && tokens[0] == "spec" &&
+              (tokens[1] == "paths" || tokens[1] == "placement" || tokens[1] == "overrides"))
+            problems.push_back(where + ".clusterOverrides[" + std::to_string(j) + "]: path " + o->items[j].path.text +
+                               " may not be overridden (a tenant's paths, placement and overrides are the same on every cluster)");
+        }
+        t.overrides.push_back(std::move(*o));
+      }
+      for (auto& p : problems) err(source, std::move(p));
+      if (!problems.empty()) return;
+      doc["spec"].erase("overrides");
+    }
+    doc["spec"].erase("placement");
+    t.packed = json::to_msgpack(doc);
+    repo_.tenants.push_back(std::move(t));
   }
 
   // Checks one entry; every problem found is appended to `problems` (all
@@ -592,13 +655,78 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
   std::size_t total = 0;
   for (const auto& fp : parts) total += fp.part.documents.size();
   repo.documents.reserve(total);
+  // Tenants first: which tenant owns a file decides what its documents may
+  // be, and whose its errors are (section 10).
+  for (auto& fp : parts)
+    for (auto& t : fp.part.tenants) {
+      auto same = std::ranges::find_if(repo.tenants, [&](const TenantDocument& o) { return o.name == t.name; });
+      if (same != repo.tenants.end()) {
+        repo.errors.push_back(Diagnostic{t.source.path, t.source.line,
+                                         t.identity + ": a tenant of this name is already declared (" +
+                                             same->source.path + ":" + std::to_string(same->source.line) + ")"});
+        continue;
+      }
+      repo.tenants.push_back(std::move(t));
+    }
+  auto under = [](const std::string& path, const std::string& dir) {
+    return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+  };
+  for (std::size_t i = 0; i < repo.tenants.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      for (const auto& a : repo.tenants[i].paths)
+        for (const auto& b : repo.tenants[j].paths)
+          if (under(a, b) || under(b, a))
+            repo.errors.push_back(Diagnostic{repo.tenants[i].source.path, repo.tenants[i].source.line,
+                                             repo.tenants[i].identity + ": path " + a + " overlaps path " + b + " of " +
+                                                 repo.tenants[j].identity + " (a file belongs to one tenant at most)"});
+  auto tenantOf = [&](const std::string& path) -> int {
+    for (std::size_t i = 0; i < repo.tenants.size(); ++i)
+      for (const auto& p : repo.tenants[i].paths)
+        if (under(path, p)) return static_cast<int>(i);
+    return -1;
+  };
+  // A Tenant written inside a tenant's paths is that tenant's error (only
+  // the platform declares tenants); so are registry entries and type configs.
+  for (std::size_t i = 0; i < repo.tenants.size();) {
+    int owner = tenantOf(repo.tenants[i].source.path);
+    if (owner < 0) {
+      ++i;
+      continue;
+    }
+    const auto& t = repo.tenants[i];
+    repo.errors.push_back(Diagnostic{t.source.path, t.source.line,
+                                     t.identity + ": only the platform may declare tenants, not a file of " +
+                                         repo.tenants[static_cast<std::size_t>(owner)].identity,
+                                     repo.tenants[static_cast<std::size_t>(owner)].name});
+    repo.tenants.erase(repo.tenants.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  auto tenantName = [&](const std::string& path) {
+    int i = tenantOf(path);
+    return i < 0 ? std::string() : repo.tenants[static_cast<std::size_t>(i)].name;
+  };
+  for (auto& e : repo.errors)
+    if (e.tenant.empty() && !e.path.empty()) e.tenant = tenantName(e.path);
+
   // Merge in file order: errors, then the registry and the type configs, whose
   // duplicates are judged across files.
   std::map<std::string, SourceRef> typeConfigSources;
   for (auto& fp : parts) {
-    for (auto& e : fp.part.errors) repo.errors.push_back(std::move(e));
-    for (auto& d : fp.part.documents) repo.documents.push_back(std::move(d));
+    for (auto& e : fp.part.errors) {
+      e.tenant = tenantName(e.path);
+      repo.errors.push_back(std::move(e));
+    }
+    for (auto& d : fp.part.documents) {
+      d.tenant = tenantOf(d.source.path);
+      repo.documents.push_back(std::move(d));
+    }
     for (auto& c : fp.part.clusters) {
+      if (auto owner = tenantName(c.source.path); !owner.empty()) {
+        repo.errors.push_back(Diagnostic{c.source.path, c.source.line,
+                                         c.identity + ": only the platform may register clusters, not a file of tenant " +
+                                             owner,
+                                         owner});
+        continue;
+      }
       if (const ClusterEntry* other = repo.findCluster(c.name)) {
         repo.errors.push_back(Diagnostic{c.source.path, c.source.line,
                                          c.identity + ": the registry already has a cluster of this name (" +
@@ -608,6 +736,13 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
       repo.clusters.push_back(std::move(c));
     }
     for (auto& t : fp.typeConfigs) {
+      if (auto owner = tenantName(t.source.path); !owner.empty()) {
+        repo.errors.push_back(Diagnostic{t.source.path, t.source.line,
+                                         t.identity + ": only the platform may declare federated types, not a file of tenant " +
+                                             owner,
+                                         owner});
+        continue;
+      }
       if (repo.federatedTypes.contains(t.federatedKind)) {
         repo.errors.push_back(Diagnostic{t.source.path, t.source.line,
                                          t.identity + ": federated kind " + t.federatedKind + " is declared twice"});
@@ -640,20 +775,58 @@ namespace {
 // nothing (not placed here).
 struct Rendered {
   std::optional<RenderedObject> object;
-  std::optional<Diagnostic> error;
+  std::vector<Diagnostic> errors;
+};
+
+// Fills `ro` from a final object: its identity, and its value or its text.
+void finishObject(RenderedObject& ro, json&& obj, Preformat preformat) {
+  ro.kind = obj["kind"].get<std::string>();
+  ro.group = groupOf(obj["apiVersion"].get_ref<const std::string&>());
+  ro.name = obj["metadata"]["name"].get<std::string>();
+  ro.ns = stringAt(obj["metadata"], "namespace");
+  switch (preformat) {
+    case Preformat::None:
+      ro.value = std::move(obj);
+      break;
+    case Preformat::Yaml:
+      appendYamlText(ro.text, obj);
+      break;
+    case Preformat::Json:
+      appendJsonItemText(ro.text, obj);
+      break;
+  }
+}
+
+// What rendering a document needs to know of tenants: the spec of each
+// tenant placed on this cluster (nullopt: not placed here).
+struct TenantContext {
+  const std::vector<TenantDocument>& documents;
+  const std::vector<std::optional<TenantSpec>>& specs;
+  bool enforce = true;
 };
 
 Rendered renderDocument(const SourceDocument& d, SourceDocument* owned, const ClusterIdentity& cluster,
-                        const std::unordered_map<std::string, bool>& namespacePlaced, Preformat preformat) {
+                        const std::unordered_map<std::string, bool>& namespacePlaced, const TenantContext& tenants,
+                        Preformat preformat) {
   Rendered out;
+  const TenantSpec* tenant = nullptr;
+  if (d.tenant >= 0) {
+    const auto& spec = tenants.specs[static_cast<std::size_t>(d.tenant)];
+    if (!spec) return out;  // the tenant is not on this cluster, nor are its objects
+    tenant = &*spec;
+  }
   if (!d.placement.matches(cluster)) return out;
   bool namespaced = d.federated ? d.target.namespaced : !d.ns.empty();
   if (namespaced && !d.ns.empty()) {
     auto it = namespacePlaced.find(d.ns);
     if (it != namespacePlaced.end() && !it->second) return out;
   }
+  auto note = [&](const std::string& message) {
+    out.errors.push_back(Diagnostic{d.source.path, d.source.line, d.identity + ": " + message,
+                                    tenant ? tenant->name : std::string()});
+  };
   auto error = [&](const std::string& message) {
-    out.error = Diagnostic{d.source.path, d.source.line, d.identity + ": " + message};
+    note(message);
     return std::move(out);
   };
 
@@ -699,26 +872,39 @@ Rendered renderDocument(const SourceDocument& d, SourceDocument* owned, const Cl
     if (!fixIdentity()) return error("overrides made metadata something other than a mapping");
   }
   if (auto r = substituteValues(obj, cluster); !r) return error(r.error().message);
+  if (obj["metadata"]["name"].get_ref<const std::string&>().empty()) return error("metadata.name is empty after substitution");
+  if (tenant && tenants.enforce) {
+    bool clusterScoped = d.federated ? !d.target.namespaced : isClusterScopedKind(obj["kind"].get_ref<const std::string&>());
+    for (auto& problem : checkTenantObject(*tenant, obj, clusterScoped)) note(problem);
+    if (!out.errors.empty()) return out;
+  }
   RenderedObject ro;
   ro.source = d.source;
-  ro.kind = obj["kind"].get<std::string>();
-  ro.group = groupOf(obj["apiVersion"].get_ref<const std::string&>());
-  ro.name = obj["metadata"]["name"].get<std::string>();
-  ro.ns = stringAt(obj["metadata"], "namespace");
-  if (ro.name.empty()) return error("metadata.name is empty after substitution");
-  switch (preformat) {
-    case Preformat::None:
-      ro.value = std::move(obj);
-      break;
-    case Preformat::Yaml:
-      appendYamlText(ro.text, obj);
-      break;
-    case Preformat::Json:
-      appendJsonItemText(ro.text, obj);
-      break;
+  if (tenant) {
+    ro.tenant = tenant->name;
+    ro.asTenant = true;
   }
+  finishObject(ro, std::move(obj), preformat);
   out.object = std::move(ro);
   return out;
+}
+
+// The spec of a Tenant on this cluster: its overrides, then substitution.
+Result<TenantSpec> tenantOnCluster(const TenantDocument& t, const ClusterIdentity& cluster) {
+  json doc = json::from_msgpack(t.packed);
+  for (std::size_t i = 0; i < t.overrides.size(); ++i) {
+    const Override& o = t.overrides[i];
+    if (!o.matches(cluster)) continue;
+    for (std::size_t j = 0; j < o.items.size(); ++j)
+      if (auto r = applyPatch(doc, o.items[j].op, o.items[j].path, o.items[j].value); !r)
+        return fail(t.identity + ": spec.overrides[" + std::to_string(i) + "].clusterOverrides[" + std::to_string(j) +
+                        "]: " + r.error().message,
+                    t.source.path, t.source.line);
+  }
+  if (auto r = substituteValues(doc, cluster); !r) return fail(t.identity + ": " + r.error().message, t.source.path, t.source.line);
+  auto spec = parseTenant(doc, t.identity);
+  if (!spec) return fail(spec.error().message, t.source.path, t.source.line);
+  return spec;
 }
 
 // `owned`, when given, is `repo` itself, and its documents may be released.
@@ -730,6 +916,31 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   cluster.name = name;
   if (const ClusterEntry* entry = repo.findCluster(name)) cluster.labels = entry->labels;
   for (const auto& [k, v] : localLabels) cluster.labels[k] = v;
+
+  // Tenants (10) placed here, with this cluster's overrides.
+  std::vector<std::optional<TenantSpec>> tenantSpecs(repo.tenants.size());
+  std::map<std::string, std::string> namespaceTenant;
+  for (std::size_t i = 0; i < repo.tenants.size(); ++i) {
+    const TenantDocument& t = repo.tenants[i];
+    if (!t.placement.matches(cluster)) continue;
+    auto spec = tenantOnCluster(t, cluster);
+    if (!spec) {
+      result.errors.push_back(std::move(spec.error()));
+      continue;
+    }
+    bool clash = false;
+    for (const auto& ns : spec->namespaces) {
+      auto [it, fresh] = namespaceTenant.emplace(ns, t.name);
+      if (!fresh) {
+        result.errors.push_back(Diagnostic{t.source.path, t.source.line,
+                                           t.identity + ": namespace " + ns + " already belongs to tenant " + it->second});
+        clash = true;
+      }
+    }
+    if (clash) continue;
+    tenantSpecs[i] = std::move(*spec);
+  }
+  TenantContext tenants{repo.tenants, tenantSpecs, repo.enforceTenantPolicies};
 
   // The namespace rule (5.2): objects in namespace N follow FederatedNamespace N.
   std::unordered_map<std::string, bool> namespacePlaced;
@@ -743,15 +954,15 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   const std::size_t n = repo.documents.size();
   std::vector<RenderedObject> objects(n);
   std::vector<char> present(n, 0);
-  std::vector<std::optional<Diagnostic>> errors(n);
+  std::vector<std::vector<Diagnostic>> errors(n);
   auto one = [&](std::size_t i) {
     Rendered r = renderDocument(repo.documents[i], owned ? &owned->documents[i] : nullptr, cluster, namespacePlaced,
-                                preformat);
+                                tenants, preformat);
     if (r.object) {
       objects[i] = std::move(*r.object);
       present[i] = 1;
     }
-    errors[i] = std::move(r.error);
+    errors[i] = std::move(r.errors);
   };
   unsigned threads = n < 512 ? 1u : std::max(1u, std::thread::hardware_concurrency());
   if (threads == 1) {
@@ -767,9 +978,9 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
     for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
   }
-  for (auto& e : errors)
-    if (e) result.errors.push_back(std::move(*e));
-  std::vector<std::optional<Diagnostic>>().swap(errors);
+  for (auto& list : errors)
+    for (auto& e : list) result.errors.push_back(std::move(e));
+  std::vector<std::vector<Diagnostic>>().swap(errors);
   if (owned) std::vector<SourceDocument>().swap(owned->documents);  // consumed: nothing of it is needed any more
   // Keep the objects placed here, in order, in place.
   std::size_t kept = 0;
@@ -779,6 +990,17 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
       ++kept;
     }
   objects.resize(kept);
+  // What each tenant placed here expands to (10.3): the platform's objects.
+  for (std::size_t i = 0; i < repo.tenants.size(); ++i) {
+    if (!tenantSpecs[i]) continue;
+    for (json& obj : expandTenant(*tenantSpecs[i])) {
+      RenderedObject ro;
+      ro.source = repo.tenants[i].source;
+      ro.tenant = tenantSpecs[i]->name;
+      finishObject(ro, std::move(obj), preformat);
+      objects.push_back(std::move(ro));
+    }
+  }
 
   // Order (7) and duplicates, judged on the final objects; sorted in place.
   auto key = [](const RenderedObject& o) { return std::tie(o.group, o.ns, o.name, o.kind); };
@@ -792,12 +1014,30 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
     const auto& b = objects[i];
     if (a.kind == b.kind && a.group == b.group && a.ns == b.ns && a.name == b.name) {
       std::string what = (a.group.empty() ? "" : a.group + "/") + identityOf(a.kind, a.ns, a.name);
-      result.errors.push_back(Diagnostic{b.source.path, b.source.line,
-                                         "duplicate object " + what + ": also defined at " + a.source.path + ":" +
-                                             std::to_string(a.source.line)});
+      // A tenant's object clashing with another is the tenant's error.
+      const RenderedObject& at = b.asTenant || !a.asTenant ? b : a;
+      const RenderedObject& other = &at == &b ? a : b;
+      result.errors.push_back(Diagnostic{at.source.path, at.source.line,
+                                         "duplicate object " + what + ": also defined at " + other.source.path + ":" +
+                                             std::to_string(other.source.line),
+                                         at.asTenant ? at.tenant : std::string()});
     }
   }
-  if (!result.errors.empty()) return result;
+  for (std::size_t i = 0; i < repo.tenants.size(); ++i) {
+    if (!tenantSpecs[i]) continue;
+    TenantInfo info;
+    info.name = tenantSpecs[i]->name;
+    info.namespaces = tenantSpecs[i]->namespaces;
+    info.failed = std::ranges::any_of(result.errors, [&](const Diagnostic& e) { return e.tenant == info.name; });
+    result.tenants.push_back(std::move(info));
+  }
+  if (!result.platformOk()) return result;
+  // A failed tenant's own objects are left out; everything else goes on.
+  std::erase_if(objects, [&](const RenderedObject& o) {
+    if (!o.asTenant) return false;
+    const TenantInfo* t = result.findTenant(o.tenant);
+    return t && t->failed;
+  });
   result.objects = std::move(objects);
   return result;
 }
