@@ -630,6 +630,12 @@ def scenario_rbac(env):
             and can("delete", "clusterroles"), "full-cluster default: apply and delete any object (as documented)")
     require(not can("impersonate", "users") and not can("escalate", "clusterroles") and not can("bind", "clusterroles"),
             "no impersonate, escalate or bind")
+    require(can("bind", "clusterroles/admin") and can("bind", "clusterroles/view")
+            and not can("bind", "clusterroles/cluster-admin"), "tenants: bind admin, edit, view only")
+    require(can("impersonate", "serviceaccounts/gitfed-tenant", "-n", "blog")
+            and not can("impersonate", "serviceaccounts/default", "-n", "kube-system")
+            and not can("impersonate", "serviceaccounts/gitfed-agent", "-n", "gitfed-system"),
+            "tenants: impersonate the tenants' gitfed-tenant accounts only")
     require(not can("deletecollection", "configmaps", "-n", "shop"), "no deletecollection")
     # The restricted variant: only in shop and payments, nothing cluster-scoped.
     c.kubectl("apply", "-k", os.path.join(ROOT, "manifests", "restricted"), "--server-side")
