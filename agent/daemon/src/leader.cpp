@@ -74,6 +74,7 @@ bool LeaderElector::tryAcquireOrRenew() {
   const std::string nowText = formatMicroTime(wallNow);
   const long long durationSeconds = std::max<long long>(1, (options_.leaseDuration.count() + 999) / 1000);
 
+  othersExpiry_.reset();
   auto current = client_.request("GET", path(true));
   if (!current) {
     if (!current.error().notFound()) {
@@ -115,8 +116,10 @@ bool LeaderElector::tryAcquireOrRenew() {
   }
   // The duration the holder announced; client-go uses it for expiry.
   long long announced = spec.value("leaseDurationSeconds", durationSeconds);
-  if (!holder.empty() && holder != options_.identity && observedTime_ + std::chrono::seconds(announced) > now)
+  if (!holder.empty() && holder != options_.identity && observedTime_ + std::chrono::seconds(announced) > now) {
+    othersExpiry_ = observedTime_ + std::chrono::seconds(announced);
     return false;  // held by another, not expired
+  }
 
   json next = {{"holderIdentity", options_.identity},
                {"leaseDurationSeconds", durationSeconds},
@@ -163,6 +166,15 @@ milliseconds LeaderElector::step() {
     spdlog::info("leader election: acquired Lease {}/{} as {}", options_.ns, options_.name, options_.identity);
     setLeader(true);
     return options_.retryPeriod;
+  }
+  if (othersExpiry_) {
+    // A standby: read often enough to see renewals promptly, and be there
+    // when the Lease expires.
+    std::uniform_real_distribution<double> jitter(0.0, 0.2);
+    const double half = static_cast<double>(options_.retryPeriod.count()) / 2.0;
+    auto poll = milliseconds(static_cast<long long>(half + jitter(rng_) * half));
+    auto untilExpiry = std::chrono::duration_cast<milliseconds>(*othersExpiry_ - clock_->now()) + milliseconds(1);
+    return std::max(milliseconds(1), std::min(poll, untilExpiry));
   }
   // client-go: wait.JitterUntil(..., RetryPeriod, 1.2, ...).
   std::uniform_real_distribution<double> jitter(0.0, 1.2);

@@ -42,9 +42,42 @@ TEST_CASE("leader: the first candidate creates the Lease and leads; the second w
   auto wait = b.step();
   CHECK_FALSE(b.isLeader());
   CHECK(b.observedHolder() == "a");
-  // client-go's jitter: retryPeriod * [1, 2.2).
-  CHECK(wait >= 2s);
-  CHECK(wait < 4400ms);
+  // A standby reads every retryPeriod/2, jittered by up to 20%.
+  CHECK(wait >= 1s);
+  CHECK(wait <= 1200ms);
+}
+
+TEST_CASE("leader: a standby following its own waits takes over at most leaseDuration + its read interval after the "
+          "last renewal", "[daemon]") {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    FakeLeaseApi api;
+    auto clock = std::make_shared<FakeClock>();
+    LeaderElector a(api, lease("a"), clock, seed), b(api, lease("b"), clock, seed + 100);
+    // Event loop on the fake clock: a renews every 2 s until it dies at
+    // t = 9.x s; b steps whenever its own returned wait has passed.
+    auto start = clock->now();
+    auto nextA = start, nextB = start + 10ms;
+    auto death = start + 9s + std::chrono::milliseconds(seed * 37);
+    std::chrono::steady_clock::time_point lastRenewal{};
+    std::optional<std::chrono::steady_clock::time_point> takeover;
+    while (!takeover && clock->now() < start + 60s) {
+      bool aNext = nextA <= nextB && nextA < death;
+      auto t = aNext ? nextA : nextB;
+      if (t > clock->now()) clock->advance(std::chrono::duration_cast<std::chrono::milliseconds>(t - clock->now()));
+      if (aNext) {
+        nextA = clock->now() + a.step();
+        lastRenewal = clock->now();
+      } else {
+        nextB = clock->now() + b.step();
+        if (b.isLeader()) takeover = clock->now();
+      }
+    }
+    REQUIRE(takeover);
+    INFO("seed " << seed);
+    auto after = std::chrono::duration_cast<std::chrono::milliseconds>(*takeover - lastRenewal);
+    CHECK(after >= 15s);  // never before the Lease expired on b's clock
+    CHECK(after <= 15s + 1200ms + 2ms);
+  }
 }
 
 TEST_CASE("leader: a standby takes over leaseDuration after it last saw the record change", "[daemon]") {

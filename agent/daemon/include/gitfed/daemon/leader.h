@@ -2,10 +2,17 @@
 // LeaderElector: one active agent per cluster, on a coordination.k8s.io/v1
 // Lease, the way client-go's leaderelection package does it:
 //
-// - a candidate reads the Lease every retryPeriod (jittered by up to 1.2x) and
-//   takes it when it is free (no holder, or released) or expired; expiry is
-//   judged on the candidate's own monotonic clock, leaseDuration after it last
-//   saw the record change, never from the timestamps in it (no clock skew);
+// - a candidate takes the Lease when it is free (no holder, or released) or
+//   expired; expiry is judged on the candidate's own monotonic clock,
+//   leaseDuration after it last saw the record change, never from the
+//   timestamps in it (no clock skew);
+// - while another agent holds it, a standby reads it every retryPeriod/2
+//   (jittered by up to 20%), so that it sees the holder's last renewal at most
+//   that late, and its next attempt is never later than the moment the Lease
+//   expires: a dead leader is replaced leaseDuration + ~1 s after its last
+//   renewal (client-go reads every retryPeriod jittered by up to 1.2x and
+//   may take up to leaseDuration + 2 x 2.2 x retryPeriod). Otherwise (no
+//   Lease, errors) a candidate retries every retryPeriod jittered by 1.2x;
 // - every write is an update with the resourceVersion it read, so two
 //   candidates cannot both win (the loser gets 409 Conflict);
 // - the leader renews every retryPeriod; when no renewal succeeded for
@@ -84,6 +91,9 @@ class LeaderElector {
   nlohmann::json observedSpec_;      // the record as last read or written
   nlohmann::json observedObject_;    // the whole Lease (for its resourceVersion)
   std::chrono::steady_clock::time_point observedTime_{};
+  // When the Lease held by another agent expires (observedTime_ + its
+  // announced duration); unset when it is free, ours, or could not be read.
+  std::optional<std::chrono::steady_clock::time_point> othersExpiry_;
   std::chrono::steady_clock::time_point lastRenew_{};
   mutable std::mutex mu_;  // guards the two below (read by other threads)
   std::string holder_;
