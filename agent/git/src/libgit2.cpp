@@ -1,6 +1,7 @@
 #include "gitfed/git/libgit2.h"
 
 #include <git2.h>
+#include <libssh2.h>
 
 #include <atomic>
 #include <cstdio>
@@ -8,6 +9,7 @@
 
 #include "net.h"
 #include "session.h"
+#include "ssh_transport.h"
 
 namespace gitfed::git {
 namespace {
@@ -27,6 +29,12 @@ Libgit2::Libgit2() {
       std::fprintf(stderr, "gitfed: cannot register the socket stream with libgit2\n");
       std::abort();
     }
+    // gitfed's ssh transport (connections kept between operations) in
+    // place of libgit2's; libssh2 is initialised for it here too (counted).
+    if (libssh2_init(0) != 0 || detail::registerSshTransport() < 0) {
+      std::fprintf(stderr, "gitfed: cannot register the ssh transport with libgit2\n");
+      std::abort();
+    }
     detail::CaScope::forget();
     // Objects are verified against their ids when read (a corrupt cache shows).
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
@@ -36,7 +44,10 @@ Libgit2::Libgit2() {
 }
 
 Libgit2::~Libgit2() {
-  --gInstances;
+  if (--gInstances == 0) {
+    detail::unregisterSshTransport();  // closes the idle ssh connections
+    libssh2_exit();
+  }
   git_libgit2_shutdown();
 }
 

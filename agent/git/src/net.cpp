@@ -43,65 +43,15 @@ std::string where(const TimedSocket* st) { return std::string(st->host) + ":" + 
 DeadlineState* stateOf(const TimedSocket* st) { return st->deadline ? st->deadline->get() : nullptr; }
 bool expired(const TimedSocket* st) { return stateOf(st) && stateOf(st)->expired.load(); }
 
-int connectTimeout(const TimedSocket* st) {
-  return stateOf(st) ? stateOf(st)->connectTimeoutMs() : static_cast<int>(Timeouts{}.connect.count());
-}
 int ioTimeout(const TimedSocket* st) {
   return stateOf(st) ? stateOf(st)->ioTimeoutMs() : static_cast<int>(Timeouts{}.io.count());
 }
 
 int timedConnect(git_stream* stream) {
   auto* st = reinterpret_cast<TimedSocket*>(stream);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = AF_UNSPEC;
-  addrinfo* info = nullptr;
-  if (int rc = getaddrinfo(st->host, st->port, &hints, &info); rc != 0)
-    return setError("cannot resolve " + std::string(st->host) + ": " + gai_strerror(rc));
-  std::string lastError = "no address";
-  int fd = -1;
-  for (addrinfo* p = info; p != nullptr; p = p->ai_next) {
-    if (expired(st)) {
-      lastError = "the operation's deadline passed";
-      break;
-    }
-    fd = ::socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, p->ai_protocol);
-    if (fd < 0) {
-      lastError = std::strerror(errno);
-      continue;
-    }
-    int rc = ::connect(fd, p->ai_addr, p->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd pfd{fd, POLLOUT, 0};
-      int timeout = connectTimeout(st);
-      do rc = ::poll(&pfd, 1, timeout);
-      while (rc < 0 && errno == EINTR);
-      if (rc == 0) {
-        lastError = "timed out after " + std::to_string(timeout) + " ms";
-        rc = -1;
-      } else if (rc > 0) {
-        int soError = 0;
-        socklen_t len = sizeof soError;
-        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len);
-        if (soError != 0) lastError = std::strerror(soError);
-        rc = soError == 0 ? 0 : -1;
-      } else {
-        lastError = std::strerror(errno);
-      }
-    } else if (rc != 0) {
-      lastError = std::strerror(errno);
-    }
-    if (rc == 0) break;
-    ::close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(info);
-  if (fd < 0) return setError("cannot connect to " + where(st) + ": " + lastError);
-  // TLS writes its handshake in several small records: without TCP_NODELAY,
-  // Nagle's algorithm holds the last ones until the server's delayed ACK,
-  // 40 ms per handshake on Linux.
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::string error;
+  int fd = connectSocket(st->host, st->port, stateOf(st), error);
+  if (fd < 0) return setError(error);
   st->s = fd;
   if (stateOf(st)) stateOf(st)->addSocket(fd);
   return 0;
@@ -192,6 +142,66 @@ int timedInit(git_stream** out, const char* host, const char* port) {
 }
 
 }  // namespace
+
+int connectSocket(const char* host, const char* port, DeadlineState* state, std::string& error) {
+  const std::string where = std::string(host) + ":" + port;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_family = AF_UNSPEC;
+  addrinfo* info = nullptr;
+  if (int rc = getaddrinfo(host, port, &hints, &info); rc != 0) {
+    error = "cannot resolve " + std::string(host) + ": " + gai_strerror(rc);
+    return -1;
+  }
+  std::string lastError = "no address";
+  int fd = -1;
+  for (addrinfo* p = info; p != nullptr; p = p->ai_next) {
+    if (state && state->expired.load()) {
+      lastError = "the operation's deadline passed";
+      break;
+    }
+    fd = ::socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, p->ai_protocol);
+    if (fd < 0) {
+      lastError = std::strerror(errno);
+      continue;
+    }
+    int rc = ::connect(fd, p->ai_addr, p->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd pfd{fd, POLLOUT, 0};
+      int timeout = state ? state->connectTimeoutMs() : static_cast<int>(Timeouts{}.connect.count());
+      do rc = ::poll(&pfd, 1, timeout);
+      while (rc < 0 && errno == EINTR);
+      if (rc == 0) {
+        lastError = "timed out after " + std::to_string(timeout) + " ms";
+        rc = -1;
+      } else if (rc > 0) {
+        int soError = 0;
+        socklen_t len = sizeof soError;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len);
+        if (soError != 0) lastError = std::strerror(soError);
+        rc = soError == 0 ? 0 : -1;
+      } else {
+        lastError = std::strerror(errno);
+      }
+    } else if (rc != 0) {
+      lastError = std::strerror(errno);
+    }
+    if (rc == 0) break;
+    ::close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(info);
+  if (fd < 0) {
+    error = "cannot connect to " + where + ": " + lastError;
+    return -1;
+  }
+  // TLS and ssh write their handshakes in several small records: without
+  // TCP_NODELAY, Nagle's algorithm holds the last ones until the server's
+  // delayed ACK, 40 ms per handshake on Linux.
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
 
 OperationDeadline::OperationDeadline(const Timeouts& timeouts) : state_(std::make_shared<DeadlineState>()) {
   state_->timeouts = timeouts;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "gitfed/git/remote.h"
@@ -75,6 +76,11 @@ class DeadlineScope {
  private:
   std::shared_ptr<DeadlineState> previous_;
 };
+
+// Connects a non-blocking TCP socket (TCP_NODELAY, close-on-exec) to
+// host:port within `state`'s connect limit (the default one without a
+// state). Returns the fd, or -1 with `error` set ("cannot connect to ...").
+int connectSocket(const char* host, const char* port, DeadlineState* state, std::string& error);
 
 // Registers the timed socket stream with libgit2 (after git_libgit2_init).
 int registerTimedSocketStream();

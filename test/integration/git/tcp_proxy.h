@@ -3,7 +3,9 @@
 // tests. Modes: Pass (forward everything), Stall (accept, then never send a
 // byte: a hung server), CutAfter (forward, then close both sides once N bytes
 // came from the server: a server that dies mid-fetch). Transparent to TLS and
-// ssh. One thread; stops when destroyed.
+// ssh. dropAll() cuts the open connections (a server restart or a network
+// cut, as the client sees it); setUpstream() sends new connections to another
+// server. One thread; stops when destroyed.
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -56,6 +59,15 @@ class TcpProxy {
     mode_ = mode;
   }
   int accepted() const { return accepted_.load(); }
+  void setUpstream(int port) { upstream_ = port; }
+  // Closes every open connection (both sides) and returns once it is done.
+  void dropAll() {
+    int before = dropped_.load();
+    drop_ = true;
+    (void)!::write(wake_[1], "d", 1);
+    for (int i = 0; i < 500 && dropped_.load() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (dropped_.load() == before) throw std::runtime_error("proxy: dropAll timed out");
+  }
 
  private:
   struct Conn {
@@ -73,7 +85,7 @@ class TcpProxy {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(upstream_));
+    a.sin_port = htons(static_cast<std::uint16_t>(upstream_.load()));
     if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       ::close(s);
       return -1;
@@ -89,6 +101,16 @@ class TcpProxy {
         fds.push_back({c.server, POLLIN, 0});
       }
       if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
+      if (fds[1].revents & POLLIN) {
+        char drain[64];
+        (void)!::read(wake_[0], drain, sizeof drain);
+      }
+      if (drop_.exchange(false)) {
+        for (auto& c : conns_) closeConn(c);
+        conns_.clear();
+        ++dropped_;
+        continue;
+      }
       if (fds[0].revents & POLLIN) {
         int client = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
         if (client >= 0) {
@@ -142,7 +164,7 @@ class TcpProxy {
     }
   }
 
-  int upstream_;
+  std::atomic<int> upstream_;
   int listen_ = -1;
   int port_ = 0;
   int wake_[2] = {-1, -1};
@@ -150,6 +172,8 @@ class TcpProxy {
   std::atomic<Mode> mode_{Mode::Pass};
   std::atomic<std::uint64_t> cutAfter_{0};
   std::atomic<int> accepted_{0};
+  std::atomic<bool> drop_{false};
+  std::atomic<int> dropped_{0};
   std::vector<Conn> conns_;
   std::thread thread_;
 };
