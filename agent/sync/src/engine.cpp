@@ -1,7 +1,9 @@
 #include "gitfed/sync/engine.h"
 
 #include <algorithm>
+#include <cassert>
 #include <atomic>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -122,6 +124,11 @@ struct Item {
   std::vector<std::pair<std::vector<std::string>, json>> ignoredLive;  // live values of ignored fields
   Plan plan = Plan::InSync;
   Action applyAction = Action::None;
+  // Multi-tenancy: the index of its tenant in Round::tenants_ (-1: the
+  // platform's own); obj->asTenant says whether it is written as the tenant.
+  int tenant = -1;
+  bool tenantBinding = false;  // a RoleBinding the Tenant expands to, granting the tenant's ServiceAccount
+  bool tenantAccount = false;  // the tenant's ServiceAccount
   // The parts of its ObjectReport (built at the end: fewer copies held).
   State state = State::Synced;
   Health health = Health::Unknown;
@@ -162,7 +169,31 @@ struct Candidate {
   std::string uid;
   bool pruneDisabled = false;
   int stage = 0;
+  std::string tenant;            // its gitfed.io/tenant label
+  bool appliedAsTenant = false;  // gitfed.io/applied-as=tenant
 };
+
+// A tenant placed on the cluster, during one round.
+struct TenantState {
+  std::size_t index = 0;  // in Round::tenants_
+  const render::TenantInfo* info = nullptr;
+  std::set<std::string, std::less<>> namespaces;
+  std::unique_ptr<kube::KubeClient> client;  // impersonating info->user(); null when that failed
+  std::string clientError;
+  std::size_t renderErrors = 0;
+  // Its RBAC (Namespaces, ServiceAccount, RoleBindings) was written this
+  // round: a 403 from RBAC may be the authorizer's cache, until the deadline.
+  bool rbacFresh = false;
+  Clock::time_point rbacDeadline{};
+  std::atomic<bool> pruneKept{false};
+};
+
+// An authorization denial (RBAC), as opposed to an admission denial
+// (PodSecurity, a ValidatingAdmissionPolicy), which is also a 403.
+bool isAuthorizationDenial(const kube::Error& e) {
+  return e.status == 403 && e.message.find("User \"") != std::string::npos &&
+         e.message.find(" cannot ") != std::string::npos;
+}
 
 struct TypeEntry {
   kube::Resource resource;
@@ -191,6 +222,8 @@ class Round {
       if (!it.error.empty()) report_.errors.push_back(it.error);
       ObjectReport r;
       r.ref = it.ref();
+      r.tenant = it.obj->tenant;
+      r.asTenant = it.obj->asTenant;
       const auto& src = it.obj->source;
       if (!src.path.empty()) r.source = src.line > 0 ? src.path + ":" + std::to_string(src.line) : src.path;
       r.state = it.state;
@@ -213,6 +246,7 @@ class Round {
     report_.stats.deletes = deletes_;
     report_.stats.inventoryWrites = inventoryWrites_;
     report_.stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    reportTenants();
     finalize(report_);
     if (report_.message.empty()) report_.message = summaryMessage();
     spdlog::info("sync {}: {} ({} objects, {} applied, {} pruned, {} requests in {:.2f}s)", o_.inventoryId,
@@ -228,12 +262,14 @@ class Round {
       report_.message = "invalid sync options; nothing applied, nothing pruned";
       return;
     }
-    if (!rendered_.ok()) {
+    if (!rendered_.platformOk()) {
       for (const auto& d : rendered_.errors) report_.errors.push_back(d.format());
+      report_.renderErrors = rendered_.errors;
       report_.message = "render failed (" + std::to_string(rendered_.errors.size()) +
                         " error" + (rendered_.errors.size() == 1 ? "" : "s") + "); nothing applied, nothing pruned";
       return;
     }
+    setUpTenants();
     prepare();
     auto inv = store_.load();
     ++gets_;
@@ -263,6 +299,163 @@ class Round {
     writeFinalInventory();
     waitForHealth();
     for (auto& it : items_) finishState(it);
+  }
+
+  // ---- tenants ------------------------------------------------------------------------
+
+  // The tenants placed on the cluster, an impersonating client each, and the
+  // render errors of those whose files failed (their own objects are not in
+  // rendered_.objects: the renderer withheld them).
+  void setUpTenants() {
+    for (const auto& info : rendered_.tenants) {
+      auto& t = tenants_.emplace_back();
+      t.index = tenants_.size() - 1;
+      t.info = &info;
+      t.namespaces.insert(info.namespaces.begin(), info.namespaces.end());
+      tenantIndex_.emplace(info.name, tenants_.size() - 1);
+      if (info.namespaces.empty()) {
+        t.clientError = "it has no namespace";
+        continue;
+      }
+      auto view = client_.impersonating(info.user());
+      if (view)
+        t.client = std::move(*view);
+      else
+        t.clientError = "cannot impersonate " + info.user() + ": " + describe(view.error());
+    }
+    for (const auto& d : rendered_.errors) {
+      report_.errors.push_back(d.format());
+      report_.renderErrors.push_back(d);
+      if (auto t = tenantIndex_.find(d.tenant); t != tenantIndex_.end()) ++tenants_[t->second].renderErrors;
+    }
+  }
+
+  // The client that writes `it`: the tenant's impersonating one for a
+  // tenant's own objects, else the agent's.
+  kube::KubeClient& writer(const Item& it) {
+    if (it.obj->asTenant && it.tenant >= 0) {
+      auto& t = tenants_[static_cast<std::size_t>(it.tenant)];
+      assert(t.client);  // prepare() failed the item otherwise
+      return *t.client;
+    }
+    return client_;
+  }
+
+  // The tenant of `it` (prepare), its labels, and whether it is part of the
+  // tenant's RBAC. False (and the item failed) when it cannot be written.
+  bool prepareTenant(Item& it, json& meta) {
+    auto& o = *it.obj;
+    // The platform's own objects are left as Git writes them: a tenant label
+    // there can only make pruning keep or impersonate (fewer rights), never more.
+    if (o.tenant.empty()) return true;
+    auto found = tenantIndex_.find(o.tenant);
+    if (found == tenantIndex_.end()) {
+      fail(it, it.identity() + ": tenant " + o.tenant + " is not placed on this cluster (renderer error)");
+      return false;
+    }
+    it.tenant = static_cast<int>(found->second);
+    const TenantState& t = tenants_[found->second];
+    if (o.asTenant && !t.client) {
+      fail(it, it.identity() + ": not applied as tenant " + o.tenant + ": " + t.clientError);
+      return false;
+    }
+    json& labels = meta["labels"];
+    if (!labels.is_object()) labels = json::object();
+    labels[std::string(kTenantLabel)] = o.tenant;
+    if (o.asTenant)
+      labels[std::string(kAppliedAsLabel)] = kAppliedAsTenant;
+    else
+      labels.erase(std::string(kAppliedAsLabel));
+    if (o.asTenant || t.info->namespaces.empty()) return true;
+    const std::string& accountNs = t.info->namespaces.front();
+    if (o.group.empty() && o.kind == "ServiceAccount" && o.ns == accountNs && o.name == t.info->serviceAccount)
+      it.tenantAccount = true;
+    if (o.group == "rbac.authorization.k8s.io" && o.kind == "RoleBinding" && o.value.contains("subjects") &&
+        o.value["subjects"].is_array())
+      for (const auto& subject : o.value["subjects"]) {
+        if (!subject.is_object()) continue;
+        std::string subjectNs = stringAt(subject, {"namespace"});
+        if (subjectNs.empty()) subjectNs = o.ns;
+        if (stringAt(subject, {"kind"}) == "ServiceAccount" && stringAt(subject, {"name"}) == t.info->serviceAccount &&
+            subjectNs == accountNs)
+          it.tenantBinding = true;
+      }
+    return true;
+  }
+
+  // After the platform's stage: which tenants had their RBAC written now.
+  void noteFreshRbac() {
+    const auto deadline = Clock::now() + o_.rbacPropagationTimeout;
+    for (const auto& it : items_) {
+      if (it.tenant < 0 || it.obj->asTenant) continue;
+      const bool rbac = it.tenantBinding || it.tenantAccount || (it.obj->group.empty() && it.obj->kind == "Namespace");
+      const bool written = it.action == Action::Created || it.action == Action::Updated ||
+                           it.action == Action::Healed || it.action == Action::Recreated;
+      if (!rbac || !written) continue;
+      auto& t = tenants_[static_cast<std::size_t>(it.tenant)];
+      t.rbacFresh = true;
+      t.rbacDeadline = deadline;
+    }
+  }
+
+  // Why the tenant's own `it` cannot be written because the tenant's
+  // ServiceAccount, or its RoleBinding in it's namespace, failed; "".
+  std::string tenantRbacFailed(const Item& it) const {
+    if (!it.obj->asTenant || it.tenant < 0) return {};
+    for (const auto& other : items_) {
+      if (other.tenant != it.tenant || !(other.tenantAccount || (other.tenantBinding && other.obj->ns == it.obj->ns)))
+        continue;
+      if (other.plan == Plan::Failed || other.plan == Plan::Skipped)
+        return "skipped: tenant " + it.obj->tenant + "'s " + other.identity() + " could not be applied";
+    }
+    return {};
+  }
+
+  // Dry run: the tenant's ServiceAccount or RoleBinding in the object's
+  // namespace does not exist yet (it would be created), so a dry run as the
+  // tenant cannot be authorized yet.
+  bool tenantRbacPending(const Item& it) const {
+    if (!it.obj->asTenant || it.tenant < 0) return false;
+    for (const auto& other : items_)
+      if (other.tenant == it.tenant && (other.tenantAccount || (other.tenantBinding && other.obj->ns == it.obj->ns)) &&
+          !other.listed && other.state == State::Missing)
+        return true;
+    return false;
+  }
+
+  void reportTenants() {
+    std::map<std::string, TenantReport*, std::less<>> byName;
+    report_.tenants.reserve(tenants_.size());
+    for (const auto& t : tenants_) {
+      TenantReport r;
+      r.name = t.info->name;
+      r.namespaces = t.info->namespaces;
+      if (!t.info->namespaces.empty()) r.user = t.info->user();
+      r.renderFailed = t.info->failed;
+      r.pruneSkipped = t.pruneKept;
+      report_.tenants.push_back(std::move(r));
+    }
+    for (auto& r : report_.tenants) byName[r.name] = &r;
+    for (const auto& o : report_.objects) {
+      if (o.tenant.empty()) continue;
+      auto f = byName.find(o.tenant);
+      if (f == byName.end()) continue;
+      if (o.state != State::Pruned) ++f->second->objects;
+      if (o.state == State::Failed) ++f->second->failed;
+    }
+    for (std::size_t i = 0; i < tenants_.size(); ++i) {
+      auto& r = report_.tenants[i];
+      const auto& t = tenants_[i];
+      std::string m;
+      auto add = [&](const std::string& part) { m += (m.empty() ? "" : "; ") + part; };
+      if (r.renderFailed)
+        add("render failed (" + std::to_string(t.renderErrors) + " error" + (t.renderErrors == 1 ? "" : "s") +
+            "): its own objects were neither applied nor pruned");
+      if (!t.clientError.empty()) add(t.clientError);
+      if (r.failed > 0) add(std::to_string(r.failed) + " object" + (r.failed == 1 ? "" : "s") + " failed");
+      if (r.pruneSkipped && !r.renderFailed) add("objects no longer in Git kept this round");
+      r.message = std::move(m);
+    }
   }
 
   // ---- prepare: identity, resource type, namespace, labels, hash --------------------
@@ -320,7 +513,9 @@ class Round {
         continue;
       }
       // Namespace: the default for namespaced kinds written without one;
-      // none for cluster-scoped kinds.
+      // none for cluster-scoped kinds. (A tenant's object without one is
+      // refused by the renderer; when that check is off, it goes to the
+      // default namespace like any other, and RBAC refuses it there.)
       json& meta = o.value["metadata"];
       if (namespaced && o.ns.empty()) {
         o.ns = o_.defaultNamespace;
@@ -334,6 +529,7 @@ class Round {
         fail(it, it.identity() + ": duplicate object: also defined at " + first.path + ":" + std::to_string(first.line));
         continue;
       }
+      if (!prepareTenant(it, meta)) continue;
       // The hash of what Git wants; labels and the hash are added when it is sent.
       it.hash = contentHashValue(o.value);
     }
@@ -467,11 +663,14 @@ class Round {
       c.uid = stringAt(live, {"metadata", "uid"});
       c.pruneDisabled = stringAt(live, {"metadata", "annotations", std::string(kPruneAnnotation).c_str()}) == "disabled";
       c.stage = stageKey(resource.group, resource.kind);
+      c.tenant = stringAt(live, {"metadata", "labels", std::string(kTenantLabel).c_str()});
+      c.appliedAsTenant = stringAt(live, {"metadata", "labels", std::string(kAppliedAsLabel).c_str()}) == kAppliedAsTenant;
       std::lock_guard lock(mutex_);
       candidates_.push_back(std::move(c));
       return;
     }
     Item& it = items_[found->second];
+    if (it.plan == Plan::Failed) return;  // desired, failed in prepare: not a prune candidate either
     try {
       classify(it, live);
     } catch (const std::exception& e) {
@@ -534,7 +733,7 @@ class Round {
         }
       }
       ++dryRuns_;
-      auto r = client_.apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+      auto r = writer(it).apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
       if (!r) {
         // The real apply will say what is wrong (self-heal), or report it.
         if (o_.driftMode == DriftMode::SelfHeal && !o_.dryRun) {
@@ -630,20 +829,55 @@ class Round {
     return v;
   }
 
+  // The platform's objects (with everything Tenants expand to) first, stage
+  // by stage; then each tenant's own objects, stage by stage, as the tenant,
+  // tenants side by side. A tenant's failures stay its own.
   void applyAll() {
+    std::vector<std::size_t> platform;
+    std::map<int, std::vector<std::size_t>> byTenant;
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      if (items_[i].obj->asTenant && items_[i].tenant >= 0)
+        byTenant[items_[i].tenant].push_back(i);
+      else
+        platform.push_back(i);
+    }
+    applyStaged(platform, o_.parallelism, /*waitCrds=*/true);
+    if (byTenant.empty()) return;
+    noteFreshRbac();
+    std::vector<const std::vector<std::size_t>*> groups;
+    for (const auto& [t, indices] : byTenant) groups.push_back(&indices);
+    const auto tenantsAtOnce = static_cast<unsigned>(std::min<std::size_t>(groups.size(), o_.parallelism));
+    const unsigned each = std::max(1u, o_.parallelism / std::max(1u, tenantsAtOnce));
+    parallelFor(groups.size(), tenantsAtOnce, [&](std::size_t g) {
+      try {
+        applyStaged(*groups[g], each, /*waitCrds=*/false);
+      } catch (const std::exception& e) {
+        // applyOne catches its own; this is what is left (e.g. allocation).
+        for (auto i : *groups[g])
+          if (items_[i].plan == Plan::Apply) fail(items_[i], items_[i].identity() + ": apply failed: " + e.what());
+      }
+    });
+  }
+
+  // `indices` in apply stages; up to `workers` requests at once. The CRDs
+  // that custom resources wait for are awaited before the first stage after
+  // Namespaces and CRDs (the platform's pass does it for everyone).
+  void applyStaged(const std::vector<std::size_t>& indices, unsigned workers, bool waitCrds) {
     std::vector<KindOf> kinds;
-    kinds.reserve(items_.size());
-    for (const auto& it : items_) kinds.push_back(KindOf{it.obj->group, it.obj->kind});
+    kinds.reserve(indices.size());
+    for (auto i : indices) kinds.push_back(KindOf{items_[i].obj->group, items_[i].obj->kind});
     auto stages = applyStages(kinds);
-    bool crdsWaited = false;
+    bool crdsWaited = !waitCrds;
     for (const auto& stage : stages) {
-      bool first = !stage.empty() && isFirstStageKind(items_[stage.front()].obj->group, items_[stage.front()].obj->kind);
+      bool first = !stage.empty() && isFirstStageKind(items_[indices[stage.front()]].obj->group,
+                                                      items_[indices[stage.front()]].obj->kind);
       if (!first && !crdsWaited) {
         waitForCrds();
         crdsWaited = true;
       }
       std::vector<std::size_t> todo;
-      for (auto i : stage) {
+      for (auto k : stage) {
+        const std::size_t i = indices[k];
         Item& it = items_[i];
         if (it.plan != Plan::Apply) continue;
         if (auto why = blockedBy(it); !why.empty()) {
@@ -652,7 +886,7 @@ class Round {
         }
         todo.push_back(i);
       }
-      parallelFor(todo.size(), o_.parallelism, [&](std::size_t k) {
+      parallelFor(todo.size(), workers, [&](std::size_t k) {
         Item& it = items_[todo[k]];
         try {
           applyOne(it);
@@ -666,6 +900,7 @@ class Round {
 
   // Why `it` cannot be applied because something it depends on failed; "" when it can.
   std::string blockedBy(const Item& it) const {
+    if (auto why = tenantRbacFailed(it); !why.empty()) return why;
     if (it.crd) {
       const Item& crd = items_[*it.crd];
       if (crd.plan == Plan::Failed || crd.plan == Plan::Skipped)
@@ -753,7 +988,13 @@ class Round {
           if (const json* v = findAt(*live, p)) it.ignoredLive.emplace_back(p, *v);
     }
     ++applies_;
-    auto r = client_.apply(*it.resource, body(it), kube::ApplyOptions{});
+    kube::KubeClient& writer = this->writer(it);
+    auto r = writer.apply(*it.resource, body(it), kube::ApplyOptions{});
+    while (!r && rbacMayLag(it, r.error())) {
+      std::this_thread::sleep_for(o_.pollInterval);
+      ++applies_;
+      r = writer.apply(*it.resource, body(it), kube::ApplyOptions{});
+    }
     if (!r && isImmutableError(r.error())) {
       if (stringAt(it.obj->value, {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) != "true") {
         fail(it, identity + ": apply failed: " + redact(it, describe(r.error())) +
@@ -766,7 +1007,7 @@ class Round {
         return;
       }
       ++applies_;
-      r = client_.apply(*it.resource, body(it), kube::ApplyOptions{});
+      r = writer.apply(*it.resource, body(it), kube::ApplyOptions{});
       if (r) it.applyAction = Action::Recreated;
     }
     if (!r) {
@@ -781,6 +1022,18 @@ class Round {
     spdlog::debug("{} {}", toString(it.action), identity);
   }
 
+  // A 403 from RBAC for a tenant's own object in one of its namespaces while
+  // the tenant's RBAC written this round may not be known to the authorizer
+  // yet (its cache follows a watch): worth another try until the deadline.
+  bool rbacMayLag(const Item& it, const kube::Error& e) const {
+    if (!it.obj->asTenant || it.tenant < 0 || !isAuthorizationDenial(e)) return false;
+    const auto& t = tenants_[static_cast<std::size_t>(it.tenant)];
+    if (!t.rbacFresh || !t.namespaces.contains(it.obj->ns)) return false;
+    if (Clock::now() >= t.rbacDeadline) return false;
+    spdlog::debug("{}: 403 as tenant {} right after its RBAC was written; trying again", it.identity(), it.obj->tenant);
+    return true;
+  }
+
   // Deletes the live object and waits until it is gone; an error message or "".
   std::string recreate(Item& it) {
     std::string uid = it.liveUid;
@@ -791,7 +1044,7 @@ class Round {
       uid = stringAt(*live, {"metadata", "uid"});
     }
     ++deletes_;
-    auto d = client_.remove(*it.resource, it.obj->ns, it.obj->name, kube::Propagation::Foreground, uid);
+    auto d = writer(it).remove(*it.resource, it.obj->ns, it.obj->name, kube::Propagation::Foreground, uid);
     if (!d && !d.error().notFound() && d.error().status != 409) return "delete: " + describe(d.error());
     auto deadline = Clock::now() + o_.deleteTimeout;
     for (;;) {
@@ -816,6 +1069,14 @@ class Round {
         return;
       }
     }
+    // A tenant's object whose RoleBinding this revision creates: the server
+    // cannot authorize a dry run as the tenant yet; it would be created.
+    if (!it.listed && tenantRbacPending(it)) {
+      it.action = Action::WouldApply;
+      it.state = State::Missing;
+      it.plan = Plan::Drifted;
+      return;
+    }
     // The live object to compare with: from the LIST, or (not ours yet) a GET.
     if (!it.live && !it.listed) {
       ++gets_;
@@ -823,7 +1084,7 @@ class Round {
       if (live) it.live = std::move(*live);
     }
     ++dryRuns_;
-    auto r = client_.apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+    auto r = writer(it).apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
     it.action = Action::WouldApply;
     if (!r) {
       std::string msg = redact(it, describe(r.error()));
@@ -874,6 +1135,13 @@ class Round {
         dropFromInventory_.push_back(key);
     }
     if (!o_.prune) return;
+    keepTenantsObjects();
+    if (!keptForTenants_.empty()) {
+      std::string names;
+      for (const auto& n : keptForTenants_) names += (names.empty() ? "" : ", ") + n;
+      report_.pruneSkipped = true;
+      report_.pruneMessage = "objects of tenant " + names + " kept (its files failed to render, or its objects failed)";
+    }
     std::string blocked = pruneBlocker();
     if (!blocked.empty()) {
       // Said only when there may be something to prune.
@@ -907,6 +1175,8 @@ class Round {
       r.ref = candidates_[i].ref;
       r.health = Health::Unknown;
       r.state = State::Pruned;
+      r.tenant = candidates_[i].tenant;
+      r.asTenant = pruneAsTenant(candidates_[i]) != nullptr;
     }
     for (const auto& stage : pruneStages(kinds)) {
       parallelFor(stage.size(), o_.parallelism, [&](std::size_t k) {
@@ -925,7 +1195,9 @@ class Round {
           return;
         }
         ++deletes_;
-        auto d = client_.remove(c.resource, c.ref.ns, c.ref.name, kube::Propagation::Background, c.uid);
+        const TenantState* as = pruneAsTenant(c);
+        kube::KubeClient& deleter = as != nullptr ? *as->client : client_;
+        auto d = deleter.remove(c.resource, c.ref.ns, c.ref.name, kube::Propagation::Background, c.uid);
         if (!d && !d.error().notFound()) {
           r.state = State::Failed;
           r.error = c.ref.identity() + ": prune failed: " + describe(d.error());
@@ -939,14 +1211,66 @@ class Round {
     }
   }
 
-  // Why nothing may be pruned this round; "" when pruning may go ahead.
+  // The placed tenant a candidate belongs to, by its label, or by its
+  // namespace when it has no label (objects applied before tenants were).
+  const TenantState* ownerOf(const Candidate& c) const {
+    if (!c.tenant.empty()) {
+      auto f = tenantIndex_.find(c.tenant);
+      return f == tenantIndex_.end() ? nullptr : &tenants_[f->second];
+    }
+    if (c.ref.ns.empty()) return nullptr;
+    for (const auto& t : tenants_)
+      if (t.namespaces.contains(c.ref.ns)) return &t;
+    return nullptr;
+  }
+
+  // The tenant as which a candidate is deleted: its own objects (applied as
+  // the tenant), while the tenant is placed here, healthy, and still owns
+  // the namespace. Everything else — the platform's objects, what a Tenant
+  // expanded to, and whatever is left of a tenant removed from Git or from
+  // this cluster (its namespaces go too) — is deleted by the agent.
+  const TenantState* pruneAsTenant(const Candidate& c) const {
+    if (!c.appliedAsTenant || c.tenant.empty()) return nullptr;
+    auto f = tenantIndex_.find(c.tenant);
+    if (f == tenantIndex_.end()) return nullptr;
+    const TenantState& t = tenants_[f->second];
+    if (!t.namespaces.contains(c.ref.ns)) return nullptr;
+    return &t;
+  }
+
+  // Candidates that must stay this round whatever else happens: those of a
+  // tenant whose files failed to render (the renderer withheld its objects:
+  // they are not "removed from Git"), and a tenant's own objects while some
+  // of that tenant's objects failed this round. They are neither pruned nor
+  // reported, and stay in the inventory.
+  void keepTenantsObjects() {
+    std::vector<char> tenantFailed(tenants_.size(), 0);
+    for (const auto& it : items_)
+      if (it.tenant >= 0 && it.obj->asTenant && (it.plan == Plan::Failed || it.plan == Plan::Skipped))
+        tenantFailed[static_cast<std::size_t>(it.tenant)] = 1;
+    std::erase_if(candidates_, [&](const Candidate& c) {
+      const TenantState* owner = ownerOf(c);
+      if (owner == nullptr) return false;
+      const std::size_t index = owner->index;
+      bool keep = owner->info->failed || (pruneAsTenant(c) != nullptr && (tenantFailed[index] || !owner->client));
+      if (keep) {
+        tenants_[index].pruneKept = true;
+        keptForTenants_.insert(owner->info->name);
+      }
+      return keep;
+    });
+  }
+
+  // Why nothing may be pruned this round; "" when pruning may go ahead. A
+  // tenant's own failures (its render errors, its objects) are not the
+  // platform's: keepTenantsObjects() confines them to that tenant.
   std::string pruneBlocker() const {
     std::size_t failed = 0;
     for (const auto& it : items_)
-      if (it.plan == Plan::Failed || it.plan == Plan::Skipped) ++failed;
+      if ((it.plan == Plan::Failed || it.plan == Plan::Skipped) && !(it.obj->asTenant && it.tenant >= 0)) ++failed;
     if (failed > 0) return std::to_string(failed) + " object" + (failed == 1 ? "" : "s") + " failed this round";
     if (listFailed_) return "a LIST failed this round: the set of owned objects is not known";
-    if (!report_.errors.empty()) return "errors this round";
+    if (report_.errors.size() > report_.renderErrors.size()) return "errors this round";
     if (index_.empty() && !o_.allowEmptyPrune && !candidates_.empty())
       return "the revision renders to no objects: refusing to prune all " + std::to_string(candidates_.size()) +
              " owned objects (allow it explicitly to do so)";
@@ -1045,7 +1369,11 @@ class Round {
     if (report_.summary.drifted) s += (s.empty() ? "" : ", ") + std::to_string(report_.summary.drifted) + " drifted";
     if (s.empty()) s = "no changes";
     if (report_.pruneSkipped) s += "; prune skipped: " + report_.pruneMessage;
-    return s;
+    // Tenants that failed come first: the rest of the line is about what did converge.
+    std::string tenants;
+    for (const auto& t : report_.tenants)
+      if (t.renderFailed || t.failed > 0) tenants += "tenant " + t.name + ": " + t.message + "; ";
+    return tenants + s;
   }
 
   Engine& engine_;
@@ -1063,6 +1391,9 @@ class Round {
   std::vector<Candidate> candidates_;
   std::vector<ObjectReport> pruneReports_;
   std::vector<ObjectKey> dropFromInventory_;
+  std::deque<TenantState> tenants_;  // deque: TenantState does not move
+  std::map<std::string, std::size_t, std::less<>> tenantIndex_;
+  std::set<std::string> keptForTenants_;
   bool listFailed_ = false;
   std::mutex mutex_;
   std::atomic<std::size_t> lists_{0}, gets_{0}, applies_{0}, dryRuns_{0}, deletes_{0}, inventoryWrites_{0};

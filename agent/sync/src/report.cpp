@@ -82,6 +82,10 @@ nlohmann::json toJson(const ObjectReport& o) {
   nlohmann::json j = {{"apiVersion", o.ref.apiVersion}, {"kind", o.ref.kind}};
   if (!o.ref.ns.empty()) j["namespace"] = o.ref.ns;
   j["name"] = o.ref.name;
+  if (!o.tenant.empty()) {
+    j["tenant"] = o.tenant;
+    if (o.asTenant) j["asTenant"] = true;
+  }
   j["state"] = toString(o.state);
   j["health"] = toString(o.health);
   if (!o.healthMessage.empty()) j["healthMessage"] = o.healthMessage;
@@ -106,6 +110,26 @@ nlohmann::json toJson(const SyncReport& r) {
                   {"missing", r.summary.missing}, {"failed", r.summary.failed},   {"progressing", r.summary.progressing},
                   {"pruned", r.summary.pruned}};
   if (r.pruneSkipped) j["pruneSkipped"] = r.pruneMessage;
+  if (!r.renderErrors.empty()) {
+    auto& errors = j["renderErrors"] = nlohmann::json::array();
+    for (const auto& d : r.renderErrors) {
+      nlohmann::json e = {{"message", d.message}};
+      if (!d.path.empty()) e["file"] = d.path;
+      if (d.line > 0) e["line"] = d.line;
+      if (!d.tenant.empty()) e["tenant"] = d.tenant;
+      errors.push_back(std::move(e));
+    }
+  }
+  if (!r.tenants.empty()) {
+    auto& tenants = j["tenants"] = nlohmann::json::array();
+    for (const auto& t : r.tenants) {
+      nlohmann::json e = {{"name", t.name},          {"namespaces", t.namespaces}, {"user", t.user},
+                          {"renderFailed", t.renderFailed}, {"objects", t.objects}, {"failed", t.failed}};
+      if (t.pruneSkipped) e["pruneSkipped"] = true;
+      if (!t.message.empty()) e["message"] = t.message;
+      tenants.push_back(std::move(e));
+    }
+  }
   j["stats"] = {{"lists", r.stats.lists},     {"gets", r.stats.gets},       {"applies", r.stats.applies},
                 {"dryRuns", r.stats.dryRuns}, {"deletes", r.stats.deletes}, {"inventoryWrites", r.stats.inventoryWrites},
                 {"seconds", r.stats.seconds}};

@@ -5,13 +5,17 @@
 // lists replaced), there is no field ownership, and normalisation, defaulting
 // and validation are whatever a test installs as hooks. Integration tests use
 // the real client against the real kube-apiserver.
-// Thread-safe (one mutex), like the real client.
+// Thread-safe (one mutex), like the real client. impersonating(user) gives a
+// view whose requests go to the same store as `user`: the `authorize` hook
+// decides what a user may do (everything when unset), and every write made
+// as a user is logged (writesAs()).
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -57,6 +61,13 @@ class FakeKubeClient final : public kube::KubeClient {
   std::map<std::string, kube::Error> failList;
   // Fail deletes of objects with this name.
   std::map<std::string, kube::Error> failDelete;
+  // Whether `user` ("" = the client itself) may `verb` ("get", "list",
+  // "apply", "dryrun", "delete") the object; an Error (e.g. 403) refuses.
+  std::function<std::optional<kube::Error>(const std::string& user, const std::string& verb, const kube::Resource& r,
+                                           const std::string& ns, const std::string& name)>
+      authorize;
+  // impersonating() fails with this error when set.
+  std::optional<kube::Error> failImpersonation;
 
   // Puts an object directly into the store (as if another client made it).
   void put(json object) {
@@ -95,6 +106,60 @@ class FakeKubeClient final : public kube::KubeClient {
     std::lock_guard lock(m_);
     return applyLog_;
   }
+  // "USER apply|dryrun|delete Kind ns/name" for every write tried as a user
+  // other than the client itself (refused ones included).
+  std::vector<std::string> writesAs() {
+    std::lock_guard lock(m_);
+    return writesAs_;
+  }
+
+  // ---- impersonation ---------------------------------------------------------------------
+  class View final : public kube::KubeClient {
+   public:
+    View(FakeKubeClient& parent, std::string user) : parent_(parent), user_(std::move(user)) {}
+    kube::Result<kube::Resource> resourceFor(std::string_view v, std::string_view k) override {
+      return parent_.resourceFor(v, k);
+    }
+    kube::Result<std::vector<kube::Resource>> resources() override { return parent_.resources(); }
+    kube::Result<json> get(const kube::Resource& r, std::string_view ns, std::string_view name) override {
+      if (auto e = parent_.check(user_, "get", r, ns, name)) return std::unexpected(*e);
+      return parent_.get(r, ns, name);
+    }
+    kube::Result<std::vector<json>> list(const kube::Resource& r, std::string_view ns, std::string_view sel) override {
+      if (auto e = parent_.check(user_, "list", r, ns, "")) return std::unexpected(*e);
+      return parent_.list(r, ns, sel);
+    }
+    kube::Result<json> apply(const kube::Resource& r, const json& object, const kube::ApplyOptions& o) override {
+      const std::string ns = object["metadata"].value("namespace", ""), name = object["metadata"].value("name", "");
+      parent_.logAs(user_, o.dryRun ? "dryrun" : "apply", r, ns, name);
+      if (auto e = parent_.check(user_, o.dryRun ? "dryrun" : "apply", r, ns, name)) {
+        ++(o.dryRun ? parent_.dryRuns : parent_.applies);
+        return std::unexpected(*e);
+      }
+      return parent_.apply(r, object, o);
+    }
+    kube::Result<void> remove(const kube::Resource& r, std::string_view ns, std::string_view name, kube::Propagation p,
+                              std::optional<std::string> uid) override {
+      parent_.logAs(user_, "delete", r, ns, name);
+      if (auto e = parent_.check(user_, "delete", r, ns, name)) {
+        ++parent_.deletes;
+        return std::unexpected(*e);
+      }
+      return parent_.remove(r, ns, name, p, std::move(uid));
+    }
+    kube::Result<json> request(std::string_view, std::string_view path, const json*, std::string_view) override {
+      return std::unexpected(kube::Error{405, "MethodNotAllowed", "fake view: no generic requests", std::string(path)});
+    }
+    std::string impersonatedUser() const override { return user_; }
+
+   private:
+    FakeKubeClient& parent_;
+    std::string user_;
+  };
+  kube::Result<std::unique_ptr<kube::KubeClient>> impersonating(const std::string& user) override {
+    if (failImpersonation) return std::unexpected(*failImpersonation);
+    return std::unique_ptr<kube::KubeClient>(std::make_unique<View>(*this, user));
+  }
 
   // ---- KubeClient ----------------------------------------------------------------------------
   kube::Result<kube::Resource> resourceFor(std::string_view apiVersion, std::string_view kind) override {
@@ -108,6 +173,7 @@ class FakeKubeClient final : public kube::KubeClient {
     return resources_;
   }
   kube::Result<json> get(const kube::Resource& r, std::string_view ns, std::string_view name) override {
+    if (auto e = check("", "get", r, ns, name)) return std::unexpected(*e);
     ++gets;
     std::lock_guard lock(m_);
     auto it = objects_.find(keyOf(r, std::string(ns), std::string(name)));
@@ -129,6 +195,9 @@ class FakeKubeClient final : public kube::KubeClient {
       ++dryRuns;
     else
       ++applies;
+    if (auto e = check("", o.dryRun ? "dryrun" : "apply", r, object["metadata"].value("namespace", ""),
+                       object["metadata"].value("name", "")))
+      return std::unexpected(*e);
     std::lock_guard lock(m_);
     std::string ns = object["metadata"].value("namespace", "");
     std::string name = object["metadata"]["name"];
@@ -149,6 +218,7 @@ class FakeKubeClient final : public kube::KubeClient {
   kube::Result<void> remove(const kube::Resource& r, std::string_view ns, std::string_view name, kube::Propagation,
                             std::optional<std::string> uid) override {
     ++deletes;
+    if (auto e = check("", "delete", r, ns, name)) return std::unexpected(*e);
     std::lock_guard lock(m_);
     if (auto f = failDelete.find(std::string(name)); f != failDelete.end()) return std::unexpected(f->second);
     auto it = objects_.find(keyOf(r, std::string(ns), std::string(name)));
@@ -212,6 +282,16 @@ class FakeKubeClient final : public kube::KubeClient {
   }
 
  private:
+  std::optional<kube::Error> check(const std::string& user, const std::string& verb, const kube::Resource& r,
+                                   std::string_view ns, std::string_view name) {
+    if (!authorize) return std::nullopt;
+    return authorize(user, verb, r, std::string(ns), std::string(name));
+  }
+  void logAs(const std::string& user, const std::string& verb, const kube::Resource& r, std::string_view ns,
+             std::string_view name) {
+    std::lock_guard lock(m_);
+    writesAs_.push_back(user + " " + verb + " " + r.kind + " " + std::string(ns) + "/" + std::string(name));
+  }
   static std::string decode(const std::string& s) {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -309,6 +389,7 @@ class FakeKubeClient final : public kube::KubeClient {
   std::map<std::string, json> objects_;
   std::map<std::string, int> crdGets_;
   std::vector<std::string> applyLog_;
+  std::vector<std::string> writesAs_;
   int rv_ = 100;
   int uid_ = 0;
 };

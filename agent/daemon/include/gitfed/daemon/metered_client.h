@@ -9,6 +9,7 @@
 // not counted. Thread-safe when the wrapped client is.
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "gitfed/kube/client.h"
@@ -19,6 +20,9 @@ class MeteredKubeClient final : public kube::KubeClient {
  public:
   using Observe = std::function<void(const std::string& verb, const std::string& code)>;
   MeteredKubeClient(kube::KubeClient& inner, Observe observe) : inner_(inner), observe_(std::move(observe)) {}
+  // Owns `inner` (an impersonating view of another client).
+  MeteredKubeClient(std::unique_ptr<kube::KubeClient> inner, Observe observe)
+      : owned_(std::move(inner)), inner_(*owned_), observe_(std::move(observe)) {}
 
   kube::Result<kube::Resource> resourceFor(std::string_view apiVersion, std::string_view kind) override {
     return inner_.resourceFor(apiVersion, kind);
@@ -47,6 +51,13 @@ class MeteredKubeClient final : public kube::KubeClient {
     if (verb == "get" && path.find("limit=") != std::string_view::npos) verb = "list";
     return count(verb, inner_.request(method, path, body, contentType));
   }
+  // The wrapped client's impersonating view, counted like this one.
+  kube::Result<std::unique_ptr<kube::KubeClient>> impersonating(const std::string& user) override {
+    auto view = inner_.impersonating(user);
+    if (!view) return std::unexpected(view.error());
+    return std::unique_ptr<kube::KubeClient>(std::make_unique<MeteredKubeClient>(std::move(*view), observe_));
+  }
+  std::string impersonatedUser() const override { return inner_.impersonatedUser(); }
 
  private:
   template <class R>
@@ -58,6 +69,7 @@ class MeteredKubeClient final : public kube::KubeClient {
     }
     return result;
   }
+  std::unique_ptr<kube::KubeClient> owned_;  // before inner_: it may refer to it
   kube::KubeClient& inner_;
   Observe observe_;
 };

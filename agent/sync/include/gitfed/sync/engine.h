@@ -11,6 +11,12 @@
 //            a failure skips only what depends on it
 //   prune    owned objects no longer in Git, in reverse order, only when
 //            nothing failed this round and the revision is not empty
+//   tenants  (docs/render-spec.md section 10) the platform's objects,
+//            including what each Tenant expands to, first; then each
+//            tenant's own objects, tenants in parallel, written (applied,
+//            dry-run, pruned) impersonating the tenant's ServiceAccount; a
+//            tenant whose files fail to render, or whose objects fail, blocks
+//            neither the platform nor the other tenants
 //   report   per object state, health, drift (Secrets redacted), errors
 //
 // An Engine holds a KubeClient reference (which must be thread-safe: the
@@ -70,6 +76,11 @@ struct SyncOptions {
   std::vector<IgnoreRule> ignoreRules = defaultIgnoreRules();
   // Objects per LIST page (memory: one page is held at a time).
   unsigned listPageSize = 250;
+  // A tenant's own object refused by RBAC (403 naming the user) in one of
+  // its namespaces is tried again until this long after the RoleBindings
+  // (or Namespaces, ServiceAccount) of the tenant were written this round:
+  // the API server's RBAC authorizer learns new bindings from a watch.
+  std::chrono::milliseconds rbacPropagationTimeout{10'000};
 };
 
 // Checks the options (inventory id, namespaces, parallelism); a message or "".
@@ -79,8 +90,10 @@ class Engine {
  public:
   Engine(kube::KubeClient& client, SyncOptions options);
 
-  // One round. A render error applies and prunes nothing and is reported as
-  // Failed. `rendered` is consumed (objects are labelled in place).
+  // One round. A render error of the platform's files applies and prunes
+  // nothing; one of a tenant's files withholds that tenant's own objects
+  // (neither applied nor pruned) and everything else is synced. Either is
+  // reported as Failed. `rendered` is consumed (objects are labelled in place).
   SyncReport sync(render::RenderResult rendered);
 
   const SyncOptions& options() const { return options_; }

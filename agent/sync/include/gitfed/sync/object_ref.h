@@ -15,6 +15,14 @@ namespace gitfed::sync {
 inline constexpr std::string_view kManagedByLabel = "gitfed.io/managed-by";
 inline constexpr std::string_view kManagedByValue = "gitfed";
 inline constexpr std::string_view kInventoryLabel = "gitfed.io/inventory";
+// Multi-tenancy: every object of a tenant (its own and what the Tenant
+// expands to) carries gitfed.io/tenant=<name>; its own objects, written as the
+// tenant, also carry gitfed.io/applied-as=tenant, so that pruning them
+// impersonates the tenant too. Set by the engine on a tenant's objects (Git's
+// values are replaced there).
+inline constexpr std::string_view kTenantLabel = "gitfed.io/tenant";
+inline constexpr std::string_view kAppliedAsLabel = "gitfed.io/applied-as";
+inline constexpr std::string_view kAppliedAsTenant = "tenant";
 // The hash of the desired object as last applied (detects changes in Git,
 // including removed fields, without a request per object).
 inline constexpr std::string_view kAppliedHashAnnotation = "gitfed.io/applied-hash";

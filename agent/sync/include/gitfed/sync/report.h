@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gitfed/render/diagnostic.h"
 #include "gitfed/sync/object_ref.h"
 
 namespace gitfed::sync {
@@ -53,6 +54,10 @@ struct DriftEntry {
 struct ObjectReport {
   ObjectRef ref;
   std::string source;  // "path:line" in the repository; empty for pruned objects
+  // The tenant the object belongs to ("" for the platform's own) and whether
+  // it was written (or pruned) as that tenant, impersonating its user.
+  std::string tenant;
+  bool asTenant = false;
   State state = State::Synced;
   Health health = Health::Unknown;
   std::string healthMessage;
@@ -73,10 +78,28 @@ struct SyncStats {
   double seconds = 0;
 };
 
+// One tenant placed on the cluster (docs/render-spec.md section 10), as this
+// round saw it.
+struct TenantReport {
+  std::string name;
+  std::vector<std::string> namespaces;
+  std::string user;            // impersonated for its own objects
+  bool renderFailed = false;   // its files have errors: its own objects were neither applied nor pruned
+  std::size_t objects = 0;     // desired objects of the tenant (its own and what the Tenant expands to)
+  std::size_t failed = 0;      // of those, failed or skipped this round
+  bool pruneSkipped = false;   // some of its objects no longer in Git were kept this round
+  std::string message;         // one line, "" when all is well
+};
+
 struct SyncReport {
   Phase phase = Phase::Synced;
   std::string message;              // one line: why the phase, e.g. "2 objects failed; prune skipped"
   std::vector<std::string> errors;  // render errors or per-object errors (redacted), in order
+  // The render errors among `errors`, as the renderer gave them (file, line,
+  // tenant): all of them when the platform's files failed (nothing applied),
+  // else those of tenants whose own objects were withheld.
+  std::vector<render::Diagnostic> renderErrors;
+  std::vector<TenantReport> tenants;  // the tenants placed on the cluster, in the renderer's order
   std::vector<ObjectReport> objects;  // every desired object in apply order, then pruned/retained ones
   Summary summary;
   bool pruneSkipped = false;    // prune was wanted but not done this round
