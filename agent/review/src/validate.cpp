@@ -118,6 +118,7 @@ ValidationReport validateFleet(const render::Repository& repo, const ValidateOpt
 
   // Render every cluster: errors, schema problems, and who gets what.
   std::vector<std::size_t> placedCount(repo.documents.size(), 0);
+  std::vector<std::size_t> tenantPlaced(repo.tenants.size(), 0);
   // Kinds defined by a CustomResourceDefinition of this very repository.
   std::set<std::pair<std::string, std::string>> repoKinds;  // (group, kind)
   for (const auto& d : repo.documents)
@@ -134,11 +135,17 @@ ValidationReport validateFleet(const render::Repository& repo, const ValidateOpt
   for (const auto& cl : clusters) {
     auto r = render::renderCluster(repo, cl.name, cl.labels);
     for (const auto& e : r.errors) c.add(Severity::Error, e.path, e.line, e.message, cl.name);
-    if (!r.ok()) continue;
-    if (r.objects.empty())
+    // Where things go does not depend on whether they render.
+    for (std::size_t t = 0; t < repo.tenants.size(); ++t)
+      if (repo.tenants[t].placement.matches(r.cluster)) ++tenantPlaced[t];
+    for (const auto& d : repo.documents) {
+      bool tenantHere = d.tenant < 0 || repo.tenants[static_cast<std::size_t>(d.tenant)].placement.matches(r.cluster);
+      if (tenantHere && d.placement.matches(r.cluster)) ++placedCount[static_cast<std::size_t>(&d - repo.documents.data())];
+    }
+    // A tenant's errors leave the rest of the cluster's objects to check.
+    if (!r.platformOk()) continue;
+    if (r.ok() && r.objects.empty())
       c.add(Severity::Warning, "", 0, "cluster " + cl.name + " receives no objects", cl.name);
-    for (const auto& d : repo.documents)
-      if (d.placement.matches(r.cluster)) ++placedCount[static_cast<std::size_t>(&d - repo.documents.data())];
     if (!schemas) continue;
     for (const auto& o : r.objects) {
       std::string apiVersion = o.value.value("apiVersion", "");
@@ -173,6 +180,11 @@ ValidationReport validateFleet(const render::Repository& repo, const ValidateOpt
                 d.identity + ": " + (d.federated ? "placement" : "placement annotation") +
                     " selects no cluster of the registry");
       }
+  if (!clusters.empty())
+    for (std::size_t t = 0; t < repo.tenants.size(); ++t)
+      if (tenantPlaced[t] == 0)
+        c.add(Severity::Warning, repo.tenants[t].source.path, repo.tenants[t].source.line,
+              repo.tenants[t].identity + ": placement selects no cluster of the registry (its files go nowhere)");
   return c.take(clusters.size());
 }
 

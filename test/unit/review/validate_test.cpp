@@ -170,3 +170,27 @@ TEST_CASE("validate: unknown kinds warn; kinds of the repository's own CRDs are 
 TEST_CASE("validate: a schema directory that is not there or not JSON is an error", "[review][schema]") {
   CHECK_FALSE(SchemaSet::loadDirectory("/nonexistent/schemas").has_value());
 }
+
+TEST_CASE("validate: a tenant's errors are errors; placements are still judged; a tenant placed nowhere warns",
+          "[review][validate][tenant]") {
+  MemoryTree t;
+  t.file("clusters.yaml", kRegistry)
+      .file("tenants.yaml",
+            "apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: shop}\nspec: {paths: [shop]}\n---\n"
+            "apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: lab}\n"
+            "spec: {paths: [lab], placement: {clusterSelector: {matchLabels: {env: staging}}}}\n")
+      .file("shop/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: kube-system}\n")
+      .file("lab/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf, namespace: lab}\n")
+      .file("f.yaml",
+            "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata: {name: a, namespace: team}\n"
+            "spec:\n  placement: {clusters: [{name: eu}]}\n");
+  auto r = validateFleet(loadRepository(t));
+  INFO(formatted(r).size());
+  for (const auto& f : formatted(r)) UNSCOPED_INFO(f);
+  CHECK(r.errors() == 1);
+  CHECK(has(r, "shop/bad.yaml:1: error: ConfigMap kube-system/x: metadata.namespace: kube-system is not one of tenant "
+               "shop's namespaces (shop) (clusters: all clusters)"));
+  // The tenant's error does not hide where the rest goes.
+  CHECK_FALSE(has(r, "FederatedConfigMap team/a: placement selects no cluster"));
+  CHECK(has(r, "tenants.yaml:6: warning: Tenant lab: placement selects no cluster of the registry"));
+}
