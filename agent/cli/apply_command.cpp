@@ -2,6 +2,7 @@
 // cluster of a kubeconfig (issue 4, part 3).
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "cli/commands.h"
@@ -20,8 +21,11 @@ constexpr const char* kUsage =
     "the ConfigMap gitfed-inventory-ID; with --prune, owned objects no longer in\n"
     "Git are deleted (never when something failed, never all of them unless\n"
     "--allow-empty-prune). Prints what changed and the report.\n"
+    "Tenants' own objects are applied (and pruned) as the tenant, impersonating\n"
+    "its ServiceAccount; errors in a tenant's files withhold only its objects.\n"
     "Exit status: 0 synced (or progressing, or drift reported with --report-only),\n"
-    "1 a render error or an object failed, 2 a usage or connection error.\n"
+    "1 a render error or an object failed (also when only a tenant failed: the\n"
+    "rest is applied; the report names the tenant), 2 a usage or connection error.\n"
     "\n"
     "  --cluster NAME             the cluster to render for (required)\n"
     "  --label KEY=VALUE          a local label of the cluster (repeatable)\n"
@@ -59,7 +63,15 @@ void printText(const sync::SyncReport& report, const kube::CurlKubeClient& clien
     if (!o.drift.empty()) line += o.drift.size() > 5 ? ", ...)" : ")";
     std::printf("%s\n", line.c_str());
   }
-  for (const auto& e : report.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
+  std::map<std::string, std::string> tenantOf;  // a render error's text -> its tenant
+  for (const auto& d : report.renderErrors)
+    if (!d.tenant.empty()) tenantOf[d.format()] = d.tenant;
+  for (const auto& e : report.errors) {
+    auto t = tenantOf.find(e);
+    std::fprintf(stderr, "error: %s%s\n", t == tenantOf.end() ? "" : ("[tenant " + t->second + "] ").c_str(), e.c_str());
+  }
+  for (const auto& t : report.tenants)
+    if (!t.message.empty()) std::fprintf(stderr, "tenant %s: %s\n", t.name.c_str(), t.message.c_str());
   const auto& s = report.summary;
   auto stats = client.stats();
   std::printf("%s: %zu objects (%zu synced, %zu progressing, %zu drifted, %zu failed, %zu pruned): %s [%llu requests, %.2fs]\n",

@@ -19,7 +19,9 @@ constexpr const char* kUsage =
     "compares it with the live objects of the kubeconfig's cluster, over the\n"
     "fields Git sets, confirmed by server-side dry runs (defaults and\n"
     "normalisation are not differences). Changes nothing. Secret values are\n"
-    "printed as <redacted>. Exit status: 0 in sync, 1 differences, 2 errors.\n"
+    "printed as <redacted>. Tenants' own objects are dry-run as the tenant. Exit\n"
+    "status: 0 in sync, 1 differences, 2 errors (also when only a tenant's files\n"
+    "fail to render: the rest is still compared and shown).\n"
     "(For the fleet diff of two revisions see --base-dir/--head-dir.)\n"
     "\n"
     "  --cluster NAME, --label KEY=VALUE, --kubeconfig FILE, --context NAME,\n"
@@ -53,7 +55,8 @@ int liveDiffCommand(const Args& args) {
   tuneAllocator();
   auto rendered = renderForCluster(o);
   releaseFreeMemory();
-  if (!rendered.ok()) return 2;
+  // Errors in tenants' files only: the rest is compared (exit 2 all the same).
+  if (!rendered.platformOk()) return 2;
   kube::CurlGlobal curl;
   auto client = connect(o, "diff");
   if (!client) return 2;

@@ -198,7 +198,9 @@ void tuneAllocator() {
 void releaseFreeMemory() { malloc_trim(0); }
 
 std::string describeObject(const sync::ObjectReport& o) {
-  return o.ref.apiVersion + " " + o.ref.kind + " " + (o.ref.ns.empty() ? "" : o.ref.ns + "/") + o.ref.name;
+  std::string s = o.ref.apiVersion + " " + o.ref.kind + " " + (o.ref.ns.empty() ? "" : o.ref.ns + "/") + o.ref.name;
+  if (!o.tenant.empty()) s += " [tenant " + o.tenant + (o.asTenant ? "" : ", platform-applied") + "]";
+  return s;
 }
 
 }  // namespace gitfed::cli

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -147,6 +148,7 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
     std::printf("errors:\n");
     for (const auto& e : c.sync.errors) {
       std::string where = !e.file.empty() ? e.file + (e.line > 0 ? ":" + std::to_string(e.line) : "") : e.object;
+      if (!e.tenant.empty()) where = "[tenant " + e.tenant + "] " + where;
       std::printf("  %s: %s\n", where.c_str(), e.message.c_str());
     }
   }
@@ -154,14 +156,22 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
     std::printf("no objects out of sync\n");
     return;
   }
-  std::printf("%-12s  %-12s  %-40s  %s\n", "STATE", "HEALTH", "OBJECT", "DETAIL");
+  bool tenants = std::any_of(c.objects.begin(), c.objects.end(), [](const auto& o) { return !o.tenant.empty(); });
+  if (tenants)
+    std::printf("%-12s  %-12s  %-16s  %-40s  %s\n", "STATE", "HEALTH", "TENANT", "OBJECT", "DETAIL");
+  else
+    std::printf("%-12s  %-12s  %-40s  %s\n", "STATE", "HEALTH", "OBJECT", "DETAIL");
   for (const auto& o : c.objects) {
     std::string object = o.apiVersion + " " + o.kind + " " + (o.ns.empty() ? "" : o.ns + "/") + o.name;
     std::string detail = o.message;
     for (const auto& d : o.drift)
       detail += (detail.empty() ? "" : "; ") + d.path + ": " + d.desired.dump() + " -> " + d.live.dump();
-    std::printf("%-12s  %-12s  %-40s  %s\n", status::toString(o.state), status::toString(o.health), object.c_str(),
-                detail.c_str());
+    if (tenants)
+      std::printf("%-12s  %-12s  %-16s  %-40s  %s\n", status::toString(o.state), status::toString(o.health),
+                  o.tenant.empty() ? "-" : o.tenant.c_str(), object.c_str(), detail.c_str());
+    else
+      std::printf("%-12s  %-12s  %-40s  %s\n", status::toString(o.state), status::toString(o.health), object.c_str(),
+                  detail.c_str());
   }
   if (c.truncated > 0) std::printf("... and %zu more objects (report truncated)\n", c.truncated);
 }

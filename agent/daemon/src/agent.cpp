@@ -309,18 +309,22 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
     tree->reset();  // the tree's cache is not needed any more
     effectiveLabels_ = rendered.cluster.labels;
     context.labels = effectiveLabels_;
-    if (!rendered.ok()) {
-      for (const auto& e : rendered.errors)
-        logEvent(spdlog::level::err, "render error",
-                 {{"file", e.path}, {"line", e.line}, {"error", redactor.scrub(e.message)}, {"revision", poll.revision}});
+    for (const auto& e : rendered.errors)
+      logEvent(spdlog::level::err, "render error",
+               {{"file", e.path}, {"line", e.line}, {"tenant", e.tenant}, {"error", redactor.scrub(e.message)},
+                {"revision", poll.revision}});
+    if (!rendered.platformOk()) {
       report = fromRenderErrors(rendered.errors, context, lastSyncReport_);
     } else {
+      // Errors only in tenants' files: the rest is synced (the engine
+      // reports them, and keeps those tenants' objects).
       for (const auto& o : rendered.objects) redactor.learn(o.value);
       synced = engine_.sync(std::move(rendered));
       report = fromSync(*synced, context, lastSyncReport_);
       for (const auto& o : synced->objects)
         if (!o.error.empty())
-          logEvent(spdlog::level::err, "object failed", {{"object", o.ref.id()}, {"error", redactor.scrub(o.error)}});
+          logEvent(spdlog::level::err, "object failed",
+                   {{"object", o.ref.id()}, {"tenant", o.tenant}, {"error", redactor.scrub(o.error)}});
       fields["applied"] = synced->stats.applies;
       fields["created"] = countAction(*synced, sync::Action::Created);
       fields["updated"] = countAction(*synced, sync::Action::Updated);

@@ -51,9 +51,14 @@ status::ClusterStatus fromSync(const sync::SyncReport& report, const ReportConte
     r.sync.lastSuccessAt = context.now;
   }
   std::set<std::string> objectErrors;
+  // Render errors first (a tenant's files), with their file, line and tenant.
+  for (const auto& d : report.renderErrors) {
+    r.sync.errors.push_back(status::ReportError{d.path, d.line, {}, d.message, d.tenant});
+    objectErrors.insert(d.format());
+  }
   for (const auto& o : report.objects) {
     if (o.state == sync::State::Failed && !o.error.empty()) {
-      r.sync.errors.push_back(status::ReportError{{}, 0, o.ref.id(), o.error});
+      r.sync.errors.push_back(status::ReportError{{}, 0, o.ref.id(), o.error, o.tenant});
       objectErrors.insert(o.error);
     }
   }
@@ -68,6 +73,7 @@ status::ClusterStatus fromSync(const sync::SyncReport& report, const ReportConte
     os.kind = o.ref.kind;
     os.ns = o.ref.ns;
     os.name = o.ref.name;
+    os.tenant = o.tenant;
     os.health = toStatusHealth(o.health);
     switch (o.state) {
       case sync::State::Synced:
@@ -96,7 +102,7 @@ status::ClusterStatus fromRenderErrors(const std::vector<render::Diagnostic>& er
   r.sync.phase = status::Phase::Failed;
   r.sync.message = std::to_string(errors.size()) + (errors.size() == 1 ? " render error" : " render errors") +
                    "; nothing applied, nothing pruned";
-  for (const auto& e : errors) r.sync.errors.push_back(status::ReportError{e.path, e.line, {}, e.message});
+  for (const auto& e : errors) r.sync.errors.push_back(status::ReportError{e.path, e.line, {}, e.message, e.tenant});
   if (previous) {
     // The cluster is as the last applied round left it.
     r.summary = previous->summary;

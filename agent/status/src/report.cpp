@@ -126,6 +126,7 @@ json toJson(const ClusterStatus& r) {
     if (!e.file.empty()) item["file"] = e.file;
     if (e.line > 0) item["line"] = e.line;
     if (!e.object.empty()) item["object"] = e.object;
+    if (!e.tenant.empty()) item["tenant"] = e.tenant;
     item["message"] = e.message;
     errors.push_back(std::move(item));
   }
@@ -139,6 +140,7 @@ json toJson(const ClusterStatus& r) {
     json item = {{"apiVersion", o.apiVersion}, {"kind", o.kind}, {"name", o.name},
                  {"state", toString(o.state)}, {"health", toString(o.health)}};
     if (!o.ns.empty()) item["namespace"] = o.ns;
+    if (!o.tenant.empty()) item["tenant"] = o.tenant;
     if (!o.message.empty()) item["message"] = o.message;
     if (!o.drift.empty()) {
       json drift = json::array();
@@ -184,6 +186,7 @@ Result<ClusterStatus> fromJson(const json& doc) {
       re.line = static_cast<int>(count(e, "line"));
       re.object = str(e, "object");
       re.message = str(e, "message");
+      re.tenant = str(e, "tenant");
       r.sync.errors.push_back(std::move(re));
     }
   const json summary = doc.value("summary", json::object());
@@ -204,6 +207,7 @@ Result<ClusterStatus> fromJson(const json& doc) {
       os.health = parseEnum(str(o, "health"), {Health::Healthy, Health::Progressing, Health::Degraded, Health::Unknown})
                       .value_or(Health::Unknown);
       os.message = str(o, "message");
+      os.tenant = str(o, "tenant");
       if (auto d = o.find("drift"); d != o.end() && d->is_array())
         for (const auto& item : *d)
           if (item.is_object())

@@ -123,3 +123,36 @@ TEST_CASE("report: a stale source marks the last report Stale", "[daemon]") {
   CHECK(none.source.revision.empty());
   CHECK(none.sync.appliedRevision.empty());
 }
+
+TEST_CASE("report: tenants' render errors and failing objects say which tenant they belong to", "[daemon][tenant]") {
+  sync::SyncReport s;
+  auto platform = object("Deployment", "ok", sync::State::Synced, sync::Health::Healthy);
+  s.objects.push_back(platform);
+  auto refused = object("ConfigMap", "evil", sync::State::Failed, sync::Health::Unknown);
+  refused.ref.ns = "kube-system";
+  refused.tenant = "blog";
+  refused.asTenant = true;
+  refused.error = "ConfigMap kube-system/evil: apply failed: 403 Forbidden: ...";
+  s.objects.push_back(refused);
+  render::Diagnostic d("tenants/analytics/reports.yaml", 4, "CronJob analytics/r: image not allowed", "analytics");
+  s.renderErrors.push_back(d);
+  s.errors = {d.format(), refused.error};
+  s.phase = sync::Phase::Failed;
+  auto r = fromSync(s, context(std::string(40, 'b')), std::nullopt);
+  CHECK(r.sync.phase == status::Phase::Failed);
+  CHECK(r.sync.appliedRevision.empty());  // not fully applied
+  REQUIRE(r.sync.errors.size() == 2);       // each once
+  CHECK(r.sync.errors[0].file == "tenants/analytics/reports.yaml");
+  CHECK(r.sync.errors[0].line == 4);
+  CHECK(r.sync.errors[0].tenant == "analytics");
+  CHECK(r.sync.errors[1].object == "apps/v1/ConfigMap/kube-system/evil");
+  CHECK(r.sync.errors[1].tenant == "blog");
+  REQUIRE(r.objects.size() == 1);
+  CHECK(r.objects[0].tenant == "blog");
+
+  auto failed = fromRenderErrors({render::Diagnostic("platform/tenants.yaml", 2, "Tenant blog: bad"), d},
+                                 context(std::string(40, 'c')), std::nullopt);
+  REQUIRE(failed.sync.errors.size() == 2);
+  CHECK(failed.sync.errors[0].tenant.empty());
+  CHECK(failed.sync.errors[1].tenant == "analytics");
+}

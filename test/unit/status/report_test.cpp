@@ -106,3 +106,30 @@ TEST_CASE("times, cluster names, the object limit", "[status][report]") {
   CHECK(r.truncated == 234);
   CHECK(toJson(r)["truncated"] == 234);
 }
+
+TEST_CASE("report: the tenant of an error and of an object is written when set and read back", "[status][tenant]") {
+  ClusterStatus r = sample();
+  r.sync.errors.push_back({"tenants/blog/site.yaml", 7, "", "Deployment blog/web: image not allowed", "blog"});
+  r.sync.errors.push_back({"", 0, "v1/ConfigMap/kube-system/x", "403 Forbidden", "blog"});
+  ObjectStatus o = r.objects.front();
+  o.name = "site";
+  o.ns = "blog";
+  o.state = ObjectState::Failed;
+  o.tenant = "blog";
+  r.objects.push_back(o);
+  std::string text = toYamlText(r);
+  CHECK(text.find("tenant: blog") != std::string::npos);
+  auto back = parseReport(text);
+  REQUIRE(back);
+  REQUIRE(back->sync.errors.size() == 4);
+  CHECK(back->sync.errors[0].tenant.empty());
+  CHECK(back->sync.errors[2].tenant == "blog");
+  CHECK(back->sync.errors[2].file == "tenants/blog/site.yaml");
+  CHECK(back->sync.errors[3].tenant == "blog");
+  REQUIRE(back->objects.size() == 2);
+  CHECK(back->objects[0].tenant.empty());
+  CHECK(back->objects[1].tenant == "blog");
+  CHECK(toJson(*back) == toJson(r));
+  // Without tenants nothing is added (reports of clusters without tenants are unchanged).
+  CHECK(toYamlText(sample()).find("tenant") == std::string::npos);
+}

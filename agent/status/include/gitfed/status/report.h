@@ -28,12 +28,15 @@ enum class Phase { Synced, Progressing, Drifted, Failed, Stale };
 enum class ObjectState { Drifted, Missing, Failed, Progressing, Pruned };
 enum class Health { Healthy, Progressing, Degraded, Unknown };
 
-// A render error (file, line) or a per-object failure (object).
+// A render error (file, line) or a per-object failure (object). `tenant`
+// (an addition to the spec's fields, omitted when empty) names the tenant
+// whose files or objects the error is about.
 struct ReportError {
   std::string file;
   int line = 0;
   std::string object;  // "apps/v1/Deployment/shop/web"
   std::string message;
+  std::string tenant{};  // (a default: older aggregate initialisers stay complete)
 };
 
 struct Drift {
@@ -48,6 +51,7 @@ struct ObjectStatus {
   Health health = Health::Unknown;
   std::vector<Drift> drift;
   std::string message;
+  std::string tenant{};  // the tenant it belongs to; "" (omitted) for the platform's own
 };
 
 struct Summary {
