@@ -136,9 +136,18 @@ def main():
         else:
             require(crbs == ["gitfed-agent"], "%s: the documented full-cluster ClusterRoleBinding" % variant)
             (cr,) = [o for o in by["ClusterRole"] if o["metadata"]["name"] == "gitfed-agent"]
-            verbs = sorted({v for r in cr["rules"] for v in r["verbs"]})
+            # The apply verbs on everything; beyond them only what tenants
+            # need (docs/render-spec.md section 10): bind the built-in roles
+            # admin/edit/view, impersonate the tenants' gitfed-tenant accounts.
+            wide = [r for r in cr["rules"] if not r.get("resourceNames")]
+            verbs = sorted({v for r in wide for v in r["verbs"]})
             require(verbs == ["create", "delete", "get", "list", "patch", "update", "watch"],
                     "%s: ClusterRole verbs are the apply verbs only (no impersonate/escalate/bind)" % variant)
+            named = sorted((tuple(r.get("apiGroups", [])), tuple(r["resources"]), tuple(r["verbs"]),
+                            tuple(sorted(r["resourceNames"]))) for r in cr["rules"] if r.get("resourceNames"))
+            require(named == [(("",), ("serviceaccounts",), ("impersonate",), ("gitfed-tenant",)),
+                              (("rbac.authorization.k8s.io",), ("clusterroles",), ("bind",), ("admin", "edit", "view"))],
+                    "%s: tenants: bind admin/edit/view and impersonate gitfed-tenant only (by name)" % variant)
     print("manifests: %d checks passed" % checks)
     return 0
 
