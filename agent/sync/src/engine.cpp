@@ -368,8 +368,11 @@ class Round {
       labels.erase(std::string(kAppliedAsLabel));
     if (o.asTenant || t.info->namespaces.empty()) return true;
     const std::string& accountNs = t.info->namespaces.front();
-    if (o.group.empty() && o.kind == "ServiceAccount" && o.ns == accountNs && o.name == t.info->serviceAccount)
+    const auto index = static_cast<std::size_t>(&it - items_.data());
+    if (o.group.empty() && o.kind == "ServiceAccount" && o.ns == accountNs && o.name == t.info->serviceAccount) {
       it.tenantAccount = true;
+      tenantRbacItems_[{it.tenant, ""}].push_back(index);
+    }
     if (o.group == "rbac.authorization.k8s.io" && o.kind == "RoleBinding" && o.value.contains("subjects") &&
         o.value["subjects"].is_array())
       for (const auto& subject : o.value["subjects"]) {
@@ -377,8 +380,10 @@ class Round {
         std::string subjectNs = stringAt(subject, {"namespace"});
         if (subjectNs.empty()) subjectNs = o.ns;
         if (stringAt(subject, {"kind"}) == "ServiceAccount" && stringAt(subject, {"name"}) == t.info->serviceAccount &&
-            subjectNs == accountNs)
+            subjectNs == accountNs && !it.tenantBinding) {
           it.tenantBinding = true;
+          tenantRbacItems_[{it.tenant, o.ns}].push_back(index);
+        }
       }
     return true;
   }
@@ -399,16 +404,22 @@ class Round {
   }
 
   // Why the tenant's own `it` cannot be written because the tenant's
-  // ServiceAccount, or its RoleBinding in it's namespace, failed; "".
+  // ServiceAccount, or its RoleBinding in the object's namespace, failed; "".
   std::string tenantRbacFailed(const Item& it) const {
     if (!it.obj->asTenant || it.tenant < 0) return {};
-    for (const auto& other : items_) {
-      if (other.tenant != it.tenant || !(other.tenantAccount || (other.tenantBinding && other.obj->ns == it.obj->ns)))
-        continue;
-      if (other.plan == Plan::Failed || other.plan == Plan::Skipped)
-        return "skipped: tenant " + it.obj->tenant + "'s " + other.identity() + " could not be applied";
-    }
+    for (const Item* other : tenantRbacOf(it))
+      if (other->plan == Plan::Failed || other->plan == Plan::Skipped)
+        return "skipped: tenant " + it.obj->tenant + "'s " + other->identity() + " could not be applied";
     return {};
+  }
+
+  // The tenant's ServiceAccount and its RoleBindings in the object's namespace.
+  std::vector<const Item*> tenantRbacOf(const Item& it) const {
+    std::vector<const Item*> out;
+    for (const std::string& ns : {std::string(), it.obj->ns})
+      if (auto f = tenantRbacItems_.find({it.tenant, ns}); f != tenantRbacItems_.end())
+        for (auto i : f->second) out.push_back(&items_[i]);
+    return out;
   }
 
   // Dry run: the tenant's ServiceAccount or RoleBinding in the object's
@@ -416,10 +427,8 @@ class Round {
   // tenant cannot be authorized yet.
   bool tenantRbacPending(const Item& it) const {
     if (!it.obj->asTenant || it.tenant < 0) return false;
-    for (const auto& other : items_)
-      if (other.tenant == it.tenant && (other.tenantAccount || (other.tenantBinding && other.obj->ns == it.obj->ns)) &&
-          !other.listed && other.state == State::Missing)
-        return true;
+    for (const Item* other : tenantRbacOf(it))
+      if (!other->listed && other->state == State::Missing) return true;
     return false;
   }
 
@@ -1394,6 +1403,9 @@ class Round {
   std::deque<TenantState> tenants_;  // deque: TenantState does not move
   std::map<std::string, std::size_t, std::less<>> tenantIndex_;
   std::set<std::string> keptForTenants_;
+  // Items of each tenant's ServiceAccount (namespace "") and of its
+  // RoleBindings by namespace: what its own objects depend on.
+  std::map<std::pair<int, std::string>, std::vector<std::size_t>> tenantRbacItems_;
   bool listFailed_ = false;
   std::mutex mutex_;
   std::atomic<std::size_t> lists_{0}, gets_{0}, applies_{0}, dryRuns_{0}, deletes_{0}, inventoryWrites_{0};
