@@ -149,7 +149,10 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
     for (const auto& e : c.sync.errors) {
       std::string where = !e.file.empty() ? e.file + (e.line > 0 ? ":" + std::to_string(e.line) : "") : e.object;
       if (!e.tenant.empty()) where = "[tenant " + e.tenant + "] " + where;
-      std::printf("  %s: %s\n", where.c_str(), e.message.c_str());
+      if (where.empty())  // not about one file or object (a LIST, the inventory...)
+        std::printf("  %s\n", e.message.c_str());
+      else
+        std::printf("  %s: %s\n", where.c_str(), e.message.c_str());
     }
   }
   if (c.objects.empty()) {
