@@ -468,6 +468,20 @@ TEST_CASE("quota-networkpolicy", "[tenant]") {
   INFO(report(healed));
   CHECK(find(healed, "NetworkPolicy", a, "tenant-default-deny").action == Action::Created);
   CHECK(live(*admin, "networking.k8s.io/v1", "NetworkPolicy", a, "tenant-default-deny"));
+  // ... and on the tenant's own objects, as the tenant.
+  REQUIRE(kubectl("-n " + a2 + " patch configmap app --type merge -p '{\"data\":{\"k\":\"edited\"}}'").status == 0);
+  auto again = engine.sync(renderFleet(files));
+  INFO(report(again));
+  const auto& app = find(again, "ConfigMap", a2, "app");
+  CHECK(app.action == Action::Healed);
+  CHECK(app.asTenant);
+  CHECK(app.tenant == a);
+  CHECK((*live(*admin, "v1", "ConfigMap", a2, "app"))["data"]["k"] == "v");
+  auto managers = (*live(*admin, "v1", "ConfigMap", a2, "app"))["metadata"]["managedFields"];
+  bool gitfedOwnsData = false;
+  for (const auto& m : managers)
+    if (m.value("manager", "") == "gitfed" && m["fieldsV1"].contains("f:data")) gitfedOwnsData = true;
+  CHECK(gitfedOwnsData);
 }
 
 // Pruning per tenant: an object removed from a healthy tenant's files is
