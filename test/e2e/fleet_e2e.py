@@ -17,6 +17,11 @@ Scenarios, in order (each builds on the state the previous one left):
   broken         a commit with a broken file: nothing applied anywhere, every
                  cluster reports the error with file and line
   fix            the fix commit: all recover
+  tenants        the example's tenants expanded where placed (namespaces, quota
+                 with its override, NetworkPolicy, RBAC, admission policy); a
+                 tenant's refused file (a cluster-admin binding) is reported
+                 with tenant, file and line while the platform and the other
+                 tenant converge and nothing of the broken tenant is touched
   leader         the leader killed (SIGKILL): the standby takes over within the
                  lease duration (+ client-go's retry jitter); a stopped leader
                  (SIGTERM) hands over at once
@@ -520,6 +525,74 @@ def scenario_fix(env):
                 for c in CLUSTERS), "the change held back by the broken file is applied everywhere")
 
 
+def scenario_tenants(env):
+    """Tenants (examples/fleet/platform/tenants.yaml): what they expand to in
+    every cluster that places them; a tenant's broken commit confined to it."""
+    prod, us, staging = (env.clusters[c] for c in ("prod-eu-west", "prod-us-east", "staging-eu-west"))
+    require(prod.get("namespace", "analytics") is not None and us.get("namespace", "analytics") is not None
+            and staging.get("namespace", "analytics") is None, "analytics: production clusters only")
+    pods = {c: env.clusters[c].get("resourcequota", "tenant-quota", "analytics")["spec"]["hard"]["pods"]
+            for c in ("prod-eu-west", "prod-us-east")}
+    require(pods == {"prod-eu-west": "20", "prod-us-east": "40"}, "analytics quota: 20 pods, 40 on prod-us-east (override)")
+    for c in CLUSTERS:
+        cl = env.clusters[c]
+        for ns in ("blog", "blog-preview"):
+            n = cl.get("namespace", ns)
+            require(n and n["metadata"]["labels"].get("pod-security.kubernetes.io/enforce") == "restricted"
+                    and n["metadata"]["labels"].get("gitfed.io/tenant") == "blog", "%s: namespace %s, restricted" % (c, ns))
+            np = cl.get("networkpolicy", "tenant-default-deny", ns)
+            sel = np and np["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchExpressions"][0]
+            require(sel and sel["values"] == ["blog", "blog-preview", "platform"] and np["spec"]["podSelector"] == {},
+                    "%s: default-deny NetworkPolicy in %s admits blog, blog-preview, platform" % (c, ns))
+            require(cl.get("limitrange", "tenant-limits", ns) is not None, "%s: LimitRange in %s" % (c, ns))
+        require(cl.get("serviceaccount", "gitfed-tenant", "blog") is not None
+                and cl.get("rolebinding", "gitfed-tenant", "blog-preview")["roleRef"]["name"] == "admin",
+                "%s: the tenant's ServiceAccount, admin in its namespaces" % c)
+        require(cl.get("validatingadmissionpolicy", "gitfed-tenant-blog") is not None, "%s: blog's admission policy" % c)
+        require(cl.get("deployment", "site", "blog") is not None, "%s: blog's own Deployment" % c)
+    ok("tenants: namespaces, quota (with override), limits, network policy, RBAC, admission policy in every cluster")
+
+    site_uid = {c: env.clusters[c].get("deployment", "site", "blog")["metadata"]["uid"] for c in CLUSTERS}
+    reports = os.path.join(env.checkout, "tenants/analytics/reports.yaml")
+    info = os.path.join(env.checkout, "platform/cluster-info.yaml")
+    rev = env.commit("blog binds cluster-admin (refused); analytics and the platform change something", {
+        "tenants/blog/root.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
+                                  "metadata: {name: root, namespace: blog}\n"
+                                  "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n"
+                                  "subjects: [{kind: Group, name: everyone, apiGroup: rbac.authorization.k8s.io}]\n",
+        "tenants/analytics/reports.yaml": open(reports).read().replace("schedule: nightly", "schedule: hourly"),
+        "platform/cluster-info.yaml": open(info).read().replace("team: platform-sre", "team: platform-ops")})
+
+    def reported():
+        for c in CLUSTERS:
+            rep = env.leader_of(c).report()
+            if not rep or rep["source"]["revision"] != rev:
+                return False
+            if not any(e.get("file") == "tenants/blog/root.yaml" for e in rep["sync"]["errors"]):
+                return False
+        return True
+    wait_for("every cluster to report blog's refused RoleBinding at %s" % rev[:7], reported, 60)
+    for c in CLUSTERS:
+        rep = env.leader_of(c).report()
+        err = next(e for e in rep["sync"]["errors"] if e.get("file") == "tenants/blog/root.yaml")
+        require(rep["sync"]["phase"] != "Synced" and "cluster-admin" in err.get("message", "")
+                and err.get("tenant") == "blog" and err.get("line") == 1,
+                "%s: %s, the error names tenant blog, file and line: %s" % (c, rep["sync"]["phase"], err.get("message", "")[:80]))
+    wait_for("the platform's and analytics' changes applied", lambda: all(
+        env.clusters[c].get("configmap", "cluster-info", "platform")["metadata"]["labels"]["team"] == "platform-ops"
+        for c in CLUSTERS) and all(env.clusters[c].get("configmap", "reports", "analytics")["data"]["schedule"] == "hourly"
+                                   for c in ("prod-eu-west", "prod-us-east")), 60)
+    ok("the platform and tenant analytics converged beside the broken tenant")
+    for c in CLUSTERS:
+        cl = env.clusters[c]
+        require(cl.get("rolebinding", "root", "blog") is None, "%s: no cluster-admin binding in blog" % c)
+        require(cl.get("deployment", "site", "blog")["metadata"]["uid"] == site_uid[c],
+                "%s: blog's objects kept as they were (not pruned, not recreated)" % c)
+    rev = env.commit("blog: drop the cluster-admin binding", remove=["tenants/blog/root.yaml"])
+    took = env.wait_converged(rev, timeout=60)
+    ok("blog fixed: all three clusters Synced at %s %.1fs after the push" % (rev[:7], took))
+
+
 def scenario_leader(env):
     a, b = env.agents["eu-a"], env.agents["eu-b"]
     leader, standby = (a, b) if a.leading() else (b, a)
@@ -662,7 +735,8 @@ def scenario_rbac(env):
 
 
 SCENARIOS = [("first-sync", scenario_first_sync), ("override", scenario_override), ("drift", scenario_drift),
-             ("broken", scenario_broken), ("fix", scenario_fix), ("leader", scenario_leader),
+             ("broken", scenario_broken), ("fix", scenario_fix), ("tenants", scenario_tenants),
+             ("leader", scenario_leader),
              ("git-down", scenario_git_down), ("apiserver", scenario_apiserver), ("rbac", scenario_rbac)]
 
 
