@@ -21,9 +21,10 @@ namespace {
 thread_local std::shared_ptr<DeadlineState> tCurrent;
 
 // The first four members have the layout of libgit2's own git_socket_stream
-// (streams/socket.h, unchanged from 1.0 to 1.8): libgit2 1.5's ssh transport
-// takes the socket of the stream it created from there to give it to libssh2.
-// integration.git.source's ssh tests fail if this ever stops being true.
+// (streams/socket.h, unchanged from 1.0 to 1.8): libgit2 1.5's own ssh
+// transport takes the socket of the stream it created from there to give it to
+// libssh2. gitfed registers its own ssh transport (ssh_transport.h), so this
+// matters only if that registration is ever dropped.
 struct TimedSocket {
   git_stream parent;
   char* host;
