@@ -95,6 +95,7 @@ class TcpProxy {
   void loop() {
     while (!stop_) {
       std::vector<pollfd> fds{{listen_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      const std::size_t polled = conns_.size();  // a connection accepted below waits for the next poll
       for (auto& c : conns_) {
         if (c.client < 0) continue;
         fds.push_back({c.client, static_cast<short>(c.stalled ? 0 : POLLIN), 0});
@@ -130,7 +131,8 @@ class TcpProxy {
         }
       }
       std::size_t i = 2;
-      for (auto& c : conns_) {
+      for (std::size_t k = 0; k < polled; ++k) {
+        Conn& c = conns_[k];
         if (c.client < 0) continue;
         short cr = fds[i].revents, sr = fds[i + 1].revents;
         i += 2;
