@@ -11,8 +11,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "gitfed/render/document_reader.h"
 #include "gitfed/sync/inventory.h"
@@ -428,6 +430,13 @@ TEST_CASE("quota-networkpolicy", "[tenant]") {
     auto quota = live(*admin, "v1", "ResourceQuota", n, "tenant-quota");
     REQUIRE(quota);
     CHECK((*quota)["spec"]["hard"] == json({{"requests.cpu", "2"}, {"requests.memory", "4Gi"}, {"pods", "20"}}));
+    // The quota controller takes it up asynchronously: wait for its status
+    // (a liveness bound, not a timing check).
+    for (int i = 0; i < 300 && !(quota && (*quota)["status"].contains("hard")); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      quota = live(*admin, "v1", "ResourceQuota", n, "tenant-quota");
+    }
+    REQUIRE(quota);
     CHECK((*quota)["status"]["hard"]["pods"] == "20");  // the quota controller took it up
     auto limits = live(*admin, "v1", "LimitRange", n, "tenant-limits");
     REQUIRE(limits);
