@@ -179,6 +179,7 @@ sync::SyncOptions syncOptions(const LiveOptions& o, const kube::CurlKubeClient& 
   s.driftMode = o.reportOnly ? sync::DriftMode::ReportOnly : sync::DriftMode::SelfHeal;
   s.parallelism = o.parallelism;
   s.healthTimeout = o.wait;
+  s.compactDesired = false;  // one round in a short-lived process: time over memory (57 MB at 10,000 objects)
   return s;
 }
 

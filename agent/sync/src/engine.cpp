@@ -9,6 +9,9 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <spdlog/spdlog.h>
 
@@ -121,6 +124,10 @@ struct Item {
   bool labelled = false;   // labels and hash added to obj->value
   std::string liveUid, liveRv;
   std::optional<json> live;  // kept only where needed (suspects, dry runs)
+  // What Git wants, as MessagePack (a fraction of the tree's memory): once
+  // prepared, obj->value is released and decoded again only while needed
+  // (desiredTree); at 10,000 objects this is most of the engine's memory.
+  std::vector<std::uint8_t> packed;
   std::vector<std::pair<std::vector<std::string>, json>> ignoredLive;  // live values of ignored fields
   Plan plan = Plan::InSync;
   Action applyAction = Action::None;
@@ -474,11 +481,13 @@ class Round {
     items_.resize(objects.size());
     // CRDs of this revision, by the (group, kind) they define.
     std::map<std::pair<std::string, std::string>, std::size_t> crds;
+    std::map<std::size_t, bool> crdNamespaced;  // read here: the CRD's own tree is released when prepared
     for (std::size_t i = 0; i < objects.size(); ++i) {
       const auto& o = objects[i];
       if (o.group == "apiextensions.k8s.io" && o.kind == "CustomResourceDefinition") {
         const json& spec = o.value.contains("spec") ? o.value["spec"] : json::object();
         crds[{stringAt(spec, {"group"}), stringAt(spec, {"names", "kind"})}] = i;
+        crdNamespaced[i] = stringAt(spec, {"scope"}) != "Cluster";
       }
     }
     std::map<std::pair<std::string, std::string>, kube::Result<const kube::Resource*>> resolved;
@@ -512,7 +521,7 @@ class Round {
         namespaced = it.resource->namespaced;
       } else if (auto c = crds.find({o.group, o.kind}); c != crds.end() && found->second.error().notFound()) {
         it.crd = c->second;  // resolved once its CRD is Established
-        namespaced = stringAt(objects[c->second].value, {"spec", "scope"}) != "Cluster";
+        namespaced = crdNamespaced[c->second];
       } else if (found->second.error().notFound()) {
         fail(it, it.identity() + ": the server has no resource type " + it.apiVersion + " " + o.kind +
                      " (is its CustomResourceDefinition installed?)");
@@ -541,7 +550,16 @@ class Round {
       if (!prepareTenant(it, meta)) continue;
       // The hash of what Git wants; labels and the hash are added when it is sent.
       it.hash = contentHashValue(o.value);
+      if (o_.compactDesired) {
+        it.packed = json::to_msgpack(o.value);
+        o.value = json();
+      }
     }
+#ifdef __GLIBC__
+    // The trees just packed are free memory now: give it back to the system
+    // before the round's own working set grows.
+    if (o_.compactDesired) ::malloc_trim(0);
+#endif
   }
 
   // The one copy of each resource type the items point to.
@@ -705,10 +723,25 @@ class Round {
       if (o_.dryRun) it.live = std::move(live);
       return;
     }
-    const json& desired = it.obj->value;
+    // Unchanged (same uid and resourceVersion) since a round found it in
+    // sync with what Git still wants (same hash): in sync, nothing to compare.
+    std::string cacheKey = it.liveUid + "/" + it.liveRv + "/" + hex(it.hash);
+    {
+      std::lock_guard lock(engine_.cacheMutex_);
+      if (engine_.confirmedInSync_.contains(cacheKey)) {
+        engine_.seenThisRound_.insert(cacheKey);
+        markInSync(it);
+        return;
+      }
+    }
+    const json& desired = desiredTree(it);
     bool covered = it.isSecret && desired.contains("stringData") ? coversDesired(foldStringData(desired), live, it.ignore)
                                                                  : coversDesired(desired, live, it.ignore);
     if (covered) {
+      {
+        std::lock_guard lock(engine_.cacheMutex_);
+        engine_.seenThisRound_.insert(std::move(cacheKey));
+      }
       markInSync(it);
       return;
     }
@@ -721,6 +754,17 @@ class Round {
   void markInSync(Item& it) {
     it.plan = Plan::InSync;
     it.obj->value = json();
+    std::vector<std::uint8_t>().swap(it.packed);
+  }
+
+  // The desired object as a tree, decoded from `packed` when it was released
+  // (without the labels body() adds: they are added again when sent).
+  json& desiredTree(Item& it) {
+    if (it.obj->value.is_null() && !it.packed.empty()) {
+      it.obj->value = json::from_msgpack(it.packed);
+      it.labelled = false;
+    }
+    return it.obj->value;
   }
 
   // ---- confirm suspected drift with a server-side dry run ---------------------------------
@@ -822,7 +866,7 @@ class Round {
   // hash, and the live values of ignored fields (another controller owns
   // them). Changed in place: nothing else reads it afterwards.
   const json& body(Item& it) {
-    json& v = it.obj->value;
+    json& v = desiredTree(it);
     if (!it.labelled) {
       json& meta = v["metadata"];
       json& labels = meta["labels"];
@@ -1005,7 +1049,7 @@ class Round {
       r = writer.apply(*it.resource, body(it), kube::ApplyOptions{});
     }
     if (!r && isImmutableError(r.error())) {
-      if (stringAt(it.obj->value, {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) != "true") {
+      if (stringAt(desiredTree(it), {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) != "true") {
         fail(it, identity + ": apply failed: " + redact(it, describe(r.error())) +
                      " (an immutable field changed: set annotation " + std::string(kForceAnnotation) +
                      ": \"true\" on the object to delete and recreate it)");
@@ -1098,7 +1142,7 @@ class Round {
     if (!r) {
       std::string msg = redact(it, describe(r.error()));
       if (isImmutableError(r.error()) &&
-          stringAt(it.obj->value, {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) == "true") {
+          stringAt(desiredTree(it), {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) == "true") {
         it.healthMessage = "would be deleted and recreated (immutable field; " + std::string(kForceAnnotation) + ")";
         it.state = State::Drifted;
         it.plan = Plan::Drifted;
@@ -1356,7 +1400,10 @@ class Round {
 
   // Error text about a Secret never carries its values.
   std::string redact(const Item& it, std::string text) const {
-    return it.isSecret ? redactSecretText(std::move(text), it.obj->value) : text;
+    if (!it.isSecret) return text;
+    if (it.obj->value.is_null() && !it.packed.empty())
+      return redactSecretText(std::move(text), json::from_msgpack(it.packed));
+    return redactSecretText(std::move(text), it.obj->value);
   }
 
   std::string summaryMessage() const {

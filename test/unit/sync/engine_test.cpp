@@ -651,3 +651,36 @@ TEST_CASE("a type that is no longer served (404 on LIST) has no objects and does
   CHECK_FALSE(report.pruneSkipped);
   CHECK_FALSE(Inventory::decode(inventoryText(fake))->contains(ObjectKey{"example.com", "Widget", "shop", "w1"}));
 }
+
+TEST_CASE("drift after rounds that found the object in sync (remembered by resourceVersion) is still found",
+          "[sync][engine][drift]") {
+  FakeKubeClient fake;
+  Engine engine(fake, options());
+  std::string yaml = ns("shop") + cm("a", "shop") + cm("b", "shop");
+  REQUIRE(engine.sync(render(yaml)).ok());
+  // Two no-op rounds: the second finds every object unchanged since the first compared it.
+  for (int round = 0; round < 2; ++round) {
+    fake.resetCounters();
+    auto noop = engine.sync(render(yaml));
+    CHECK(noop.phase == Phase::Synced);
+    CHECK(fake.applies == 0);
+    CHECK(fake.dryRuns == 0);
+  }
+  fake.edit("v1", "ConfigMap", "shop", "b", [](json& o) { o["data"]["k"] = "edited"; });
+  fake.resetCounters();
+  auto report = engine.sync(render(yaml));
+  INFO(toJson(report).dump(2));
+  const auto& b = find(report, "ConfigMap", "b");
+  CHECK(b.action == Action::Healed);
+  REQUIRE(b.drift.size() == 1);
+  CHECK(b.drift[0].path == "/data/k");
+  CHECK(fake.applies == 1);
+  CHECK((*fake.object("v1", "ConfigMap", "shop", "b"))["data"]["k"] == "v");
+  // What Git wants changed (a new hash): compared again, applied.
+  fake.resetCounters();
+  auto changed = engine.sync(render(ns("shop") + cm("a", "shop") + cm("b", "shop", "x")));
+  INFO(toJson(changed).dump(2));
+  CHECK(changed.phase == Phase::Synced);
+  CHECK(fake.applies == 1);
+  CHECK((*fake.object("v1", "ConfigMap", "shop", "b"))["data"]["k"] == "x");
+}

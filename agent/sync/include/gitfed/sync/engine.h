@@ -66,6 +66,11 @@ struct SyncOptions {
   bool allowEmptyPrune = false;
   // Change nothing: server-side dry runs show what an apply would change.
   bool dryRun = false;
+  // Hold what Git wants as MessagePack during a round, decoding an object
+  // only while it is compared or sent: ~8 MB less at 10,000 objects, for
+  // ~0.3 s more CPU when every object must be compared (a process's first
+  // round). For long-running agents; a one-shot CLI keeps the trees.
+  bool compactDesired = true;
   unsigned parallelism = 16;
   std::chrono::milliseconds crdEstablishedTimeout{60'000};
   std::chrono::milliseconds deleteTimeout{60'000};  // recreate: wait until the old object is gone
@@ -101,8 +106,9 @@ class Engine {
  private:
   kube::KubeClient& client_;
   SyncOptions options_;
-  // "uid/resourceVersion/hash" of objects a dry run found in sync: not
-  // re-checked until one of the three changes. Only what the last round
+  // "uid/resourceVersion/hash" of objects a round found in sync (by
+  // comparison or by a dry run): not compared again until one of the three
+  // changes. Only what the last round
   // found or used is kept (`seenThisRound_` replaces it after each round).
   std::unordered_set<std::string> confirmedInSync_;
   std::unordered_set<std::string> seenThisRound_;
