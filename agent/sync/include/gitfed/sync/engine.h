@@ -23,12 +23,12 @@
 // engine calls it from several threads) and a small cache of objects a dry run
 // found in sync. One sync() at a time per Engine; not thread-safe.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "gitfed/kube/client.h"
@@ -110,8 +110,12 @@ class Engine {
   // comparison or by a dry run): not compared again until one of the three
   // changes. Only what the last round
   // found or used is kept (`seenThisRound_` replaces it after each round).
-  std::unordered_set<std::string> confirmedInSync_;
-  std::unordered_set<std::string> seenThisRound_;
+  // Keys are 64-bit hashes of "uid/resourceVersion/hash" (sorted).
+  std::vector<std::uint64_t> confirmedInSync_;
+  std::vector<std::uint64_t> seenThisRound_;  // appended during a round, under cacheMutex_
+  bool knownInSync(std::uint64_t key) const {
+    return std::binary_search(confirmedInSync_.begin(), confirmedInSync_.end(), key);
+  }
   std::mutex cacheMutex_;
   friend class Round;
 };
