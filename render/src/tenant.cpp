@@ -33,13 +33,14 @@ bool isDnsLabel(std::string_view s) {
 }
 
 // Reads a list of strings at `field`; `check` validates each item.
+// `at` is the identity prefix ("Tenant a: "), `parent` the path to `spec` ("spec.").
 template <class Check>
 Result<std::vector<std::string>> stringList(const json& spec, std::string_view field, const std::string& at,
-                                            Check check) {
+                                            Check check, std::string_view parent = "spec.") {
   std::vector<std::string> out;
   const json* v = member(spec, field);
   if (!v || v->is_null()) return out;
-  std::string where = at + "spec." + std::string(field);
+  std::string where = at + std::string(parent) + std::string(field);
   if (!v->is_array()) return fail(where + " must be a list of strings");
   for (std::size_t i = 0; i < v->size(); ++i) {
     const json& item = (*v)[i];
@@ -248,14 +249,14 @@ Result<TenantSpec> parseTenant(const json& tenant, const std::string& identity, 
                              identity + ": spec.policy");
         !r)
       return std::unexpected(r.error());
-    auto registries = stringList(*policy, "allowedRegistries", at + "spec.policy.", [](const std::string& r) {
+    auto registries = stringList(*policy, "allowedRegistries", at, [](const std::string& r) {
       if (r.empty()) return std::string("must not be empty");
       if (r.find_first_of(" \t'\"\\") != std::string::npos) return "\"" + r + "\" may not contain spaces, quotes or backslashes";
       if (r.find('/') == std::string::npos && r.find('.') == std::string::npos && r.find(':') == std::string::npos &&
           r != "localhost")
         return "\"" + r + "\" is not a registry (write its host, e.g. registry.example.com or registry.example.com/team/)";
       return std::string();
-    });
+    }, "spec.policy.");
     if (!registries) return std::unexpected(registries.error());
     // A registry entry is a prefix of image references: "host" and "host/"
     // both mean images of that host ("host/..."), never "hostile.example/...".
@@ -268,11 +269,11 @@ Result<TenantSpec> parseTenant(const json& tenant, const std::string& identity, 
       *target = *f;
     }
     if (member(*policy, "bindableClusterRoles")) {
-      auto roles = stringList(*policy, "bindableClusterRoles", at + "spec.policy.", [](const std::string& r) {
+      auto roles = stringList(*policy, "bindableClusterRoles", at, [](const std::string& r) {
         if (r.empty()) return std::string("must not be empty");
         if (r == "cluster-admin") return std::string("cluster-admin can never be bound by a tenant");
         return std::string();
-      });
+      }, "spec.policy.");
       if (!roles) return std::unexpected(roles.error());
       spec.bindableClusterRoles = std::move(*roles);
     }

@@ -373,7 +373,7 @@ TEST_CASE("a Tenant itself is checked: bad specs are the platform's errors", "[r
                  "spec.podSecurity restricted forbids what spec.policy allows"));
   CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\n"
                      "spec: {paths: [a], policy: {bindableClusterRoles: [cluster-admin]}}\n"),
-                 "cluster-admin can never be bound by a tenant"));
+                 "Tenant a: spec.policy.bindableClusterRoles[0]: cluster-admin can never be bound by a tenant"));
   CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nspec: {paths: [x/y]}\n---\n"
                      "apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: b}\nspec: {paths: [x]}\n"),
                  "Tenant b: path x overlaps path x/y of Tenant a"));
@@ -383,6 +383,32 @@ TEST_CASE("a Tenant itself is checked: bad specs are the platform's errors", "[r
   CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nspec:\n  paths: [a]\n  overrides:\n"
                      "  - clusterName: eu\n    clusterOverrides: [{path: /spec/paths, value: [b]}]\n"),
                  "path /spec/paths may not be overridden"));
+  auto spec = [&](const std::string& body) {
+    return bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nspec:\n  paths: [a]\n" + body);
+  };
+  CHECK(contains(spec("  sharedNamespaces: [Ingress]\n"),
+                 "platform/t.yaml:1: Tenant a: spec.sharedNamespaces[0]: \"Ingress\" is not a valid namespace name"));
+  CHECK(contains(spec("  namespaces: [x, x]\n"), "Tenant a: spec.namespaces[1]: \"x\" is listed twice"));
+  CHECK(contains(spec("  access: {admins: {users: [\"\"]}}\n"),
+                 "Tenant a: spec.access.admins.users[0] must be a non-empty string"));
+  CHECK(contains(spec("  access: {owners: {users: [bob]}}\n"), "Tenant a: spec.access: unknown field \"owners\""));
+  CHECK(contains(spec("  quota: {pods: \"5\"}\n"), "Tenant a: spec.quota must be a ResourceQuota spec with a hard mapping"));
+  CHECK(contains(spec("  quota: {hard: {pods: [5]}}\n"), "Tenant a: spec.quota.hard.pods must be a quantity"));
+  CHECK(contains(spec("  limitRange: {default: {}}\n"), "Tenant a: spec.limitRange must be a LimitRange spec with a limits list"));
+  CHECK(contains(spec("  policy: {allowedRegistries: [nginx]}\n"),
+                 "Tenant a: spec.policy.allowedRegistries[0]: \"nginx\" is not a registry"));
+  CHECK(contains(spec("  policy: {allowPrivileged: \"yes\"}\n"), "Tenant a: spec.policy.allowPrivileged must be true or false"));
+  CHECK(contains(spec("  podSecurity: strict\n"), "Tenant a: spec.podSecurity must be privileged, baseline or restricted, not \"strict\""));
+  CHECK(contains(spec("  placement: {clusterz: []}\n"), "Tenant a: spec.placement: unknown field \"clusterz\""));
+  CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a, namespace: x}\nspec: {paths: [a]}\n"),
+                 "Tenant x/a: a Tenant is cluster-wide: metadata.namespace must not be set"));
+  CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: A_b}\nspec: {paths: [a]}\n"),
+                 "metadata.name must be a DNS label"));
+  CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nspec: {paths: [/etc]}\n"),
+                 "spec.paths[0]: \"/etc\" is absolute"));
+  CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nspec: {paths: [a]}\n---\n"
+                     "apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nspec: {paths: [b]}\n"),
+                 "platform/t.yaml:6: Tenant a: a tenant of this name is already declared (platform/t.yaml:1)"));
   CHECK(contains(bad("apiVersion: gitfed.io/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nspec:\n  paths: [a]\n  overrides:\n"
                      "  - clusterName: eu\n    clusterOverrides: [{path: /spec/namespaces, value: [Bad_Name]}]\n"),
                  "Tenant a: spec.namespaces[0]: \"Bad_Name\" is not a valid namespace name"));
