@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "http_transport.h"
 #include "net.h"
 #include "session.h"
 #include "ssh_transport.h"
@@ -35,7 +36,12 @@ Libgit2::Libgit2() {
       std::fprintf(stderr, "gitfed: cannot register the ssh transport with libgit2\n");
       std::abort();
     }
-    detail::CaScope::forget();
+    // gitfed's http(s) transport (libcurl, connections kept between
+    // operations) in place of libgit2's; libcurl is initialised for it (counted).
+    if (detail::registerHttpTransport() < 0) {
+      std::fprintf(stderr, "gitfed: cannot register the http transport with libgit2\n");
+      std::abort();
+    }
     // Objects are verified against their ids when read (a corrupt cache shows).
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
@@ -46,6 +52,7 @@ Libgit2::Libgit2() {
 Libgit2::~Libgit2() {
   if (--gInstances == 0) {
     detail::unregisterSshTransport();  // closes the idle ssh connections
+    detail::unregisterHttpTransport();  // closes the idle http connections
     libssh2_exit();
   }
   git_libgit2_shutdown();

@@ -229,7 +229,7 @@ void OperationDeadline::watch() {
   if (cv_.wait_until(lock, state_->deadline, [this] { return done_; })) return;
   std::lock_guard sockets(state_->mu);
   state_->expired = true;
-  // Wakes every blocked read or write on these sockets (ours, mbedTLS's and
+  // Wakes every blocked read or write on these sockets (ours and
   // libssh2's alike); the fds stay open until their stream closes them.
   for (int fd : state_->sockets) ::shutdown(fd, SHUT_RDWR);
 }

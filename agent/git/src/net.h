@@ -2,12 +2,13 @@
 // Time limits for libgit2's network I/O (internal). libgit2 1.5 has no
 // timeouts of its own, so gitfed registers its own socket stream
 // (git_stream_register(GIT_STREAM_STANDARD)): connect with a deadline,
-// poll-before-read/write with an idle limit. TLS (mbedTLS) is layered on it by
-// libgit2; gitfed's ssh transport (ssh_transport.h) connects with
+// poll-before-read/write with an idle limit (libgit2's git:// transport uses
+// it); gitfed's ssh transport (ssh_transport.h) connects with
 // connectSocket() and gives the socket to libssh2, with libssh2's own timeout
 // per blocking call. For those, and for any operation running past its
 // overall deadline, a watchdog shuts the sockets down, which wakes every
-// blocked read.
+// blocked read. gitfed's http(s) transport (http_transport.h, libcurl) reads
+// the same limits from the current DeadlineState and enforces them itself.
 //
 // An OperationDeadline (owned by a RemoteSession) starts the clock; a
 // DeadlineScope makes it the calling thread's current deadline around each

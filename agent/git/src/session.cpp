@@ -64,11 +64,6 @@ bool sameHost(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool isIpLiteral(std::string_view host) {
-  return !host.empty() && (host.find(':') != std::string_view::npos ||
-                           std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }));
-}
-
 bool deadlinePassed() {
   auto state = OperationDeadline::current();
   return state && state->expired.load();
@@ -178,14 +173,11 @@ int onCertificate(git_cert* cert, int valid, const char* host, void* payload) {
                     "the server redirected to another host (" + h + "); only " + ctx->url.host + " is trusted",
                     GIT_ECERTIFICATE);
     if (valid) return 0;
-    // libgit2 verified the chain (against the CA file) and the name; it failed.
+    // The transport verified the chain (against the CA file) and the name; it failed.
     std::string why = "the TLS certificate of " + h + " is not trusted: it is not signed by a CA in " +
                       (ctx->options.credentials.caFile.empty() ? std::string(kSystemCaBundle)
                                                                : ctx->options.credentials.caFile.string()) +
                       ", has expired, or is not issued for " + h;
-    if (isIpLiteral(h))
-      why += " (libgit2 built with mbedTLS, as on Debian 12, cannot match IP addresses in certificates: "
-             "use the server's DNS name)";
     return refuse(ctx, ErrorCode::Certificate, why, GIT_ECERTIFICATE);
   }
   if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
@@ -252,38 +244,7 @@ int onPushUpdateReference(const char* refname, const char* status, void* payload
   return 0;
 }
 
-std::shared_mutex gCaMu;
-std::string gCaCurrent;  // guarded by gCaMu
-
 }  // namespace
-
-void CaScope::forget() {
-  std::unique_lock lock(gCaMu);
-  gCaCurrent.clear();
-}
-
-Result<CaScope> CaScope::acquire(const std::filesystem::path& caFile) {
-  std::string want = caFile.string();
-  std::error_code ec;
-  if (want.empty()) want = kSystemCaBundle;
-  if (!std::filesystem::is_regular_file(want, ec))
-    return fail(ErrorCode::Certificate, "the CA file " + want + " does not exist");
-  while (true) {
-    {
-      std::shared_lock lock(gCaMu);
-      if (gCaCurrent == want) return CaScope(std::move(lock));
-    }
-    std::unique_lock lock(gCaMu);
-    if (gCaCurrent != want) {
-      if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, want.c_str(), nullptr) < 0) {
-        Error e = libgit2Error(-1, "");
-        gCaCurrent.clear();
-        return fail(ErrorCode::Certificate, "cannot load the CA file " + want + ": " + e.message);
-      }
-      gCaCurrent = want;
-    }
-  }
-}
 
 Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* repo, const RemoteOptions& options,
                                                              std::string context) {
@@ -304,9 +265,11 @@ Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* rep
     s->ctx_->knownHosts = std::move(*hosts);
   }
   if (url->scheme == RemoteUrl::Scheme::Https) {
-    auto ca = CaScope::acquire(options.credentials.caFile);
-    if (!ca) return std::unexpected(withContext(ca.error(), s->context_));
-    s->ca_.emplace(std::move(*ca));
+    // The CA file is read by the http transport (libcurl) at each new connection.
+    std::string ca = options.credentials.caFile.empty() ? std::string(kSystemCaBundle) : options.credentials.caFile.string();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(ca, ec))
+      return fail(ErrorCode::Certificate, "the CA file " + ca + " does not exist", s->context_);
     // Basic credentials go with the first request (over TLS, to the
     // configured host only: the certificate check refuses any other host
     // before a byte is sent), which saves a 401 round trip per request.
@@ -377,7 +340,7 @@ Error RemoteSession::error(int rc) {
   if (ctx_->expired || deadlinePassed())
     return Error{ErrorCode::Timeout, context_,
                  "timed out after " + std::to_string(ctx_->options.timeouts.operation.count()) + " ms (" + lib.message + ")"};
-  // mbedTLS and the http parser replace our stream's message with their own.
+  // libssh2 replaces our stream's message with its own.
   if (auto state = OperationDeadline::current(); state && state->ioTimedOut)
     return Error{ErrorCode::Timeout, context_,
                  "no data for " + std::to_string(ctx_->options.timeouts.io.count()) + " ms (" + lib.message + ")"};

@@ -56,22 +56,11 @@ class Secret {
   std::string value_;
 };
 
-// The process-wide CA setting of libgit2 (GIT_OPT_SET_SSL_CERT_LOCATIONS is
-// global): held shared for the duration of a TLS operation, changed only
-// when no operation uses it.
-class CaScope {
- public:
-  static Result<CaScope> acquire(const std::filesystem::path& caFile);
-  // libgit2 was (re)initialised: its CA setting is back to the default.
-  static void forget();
-  CaScope(CaScope&&) = default;
-
- private:
-  explicit CaScope(std::shared_lock<std::shared_mutex> lock) : lock_(std::move(lock)) {}
-  std::shared_lock<std::shared_mutex> lock_;
-};
-
 struct CallbackContext {
+  // Marks a payload as RemoteSession's (the http transport finds it through
+  // libgit2's connect options).
+  static constexpr unsigned kTag = 0x67746664;
+  unsigned tag = kTag;
   RemoteOptions options;
   RemoteUrl url;
   std::optional<KnownHosts> knownHosts;
@@ -110,7 +99,6 @@ class RemoteSession {
   std::string context_;
   std::unique_ptr<OperationDeadline> deadline_;
   std::unique_ptr<CallbackContext> ctx_;
-  std::optional<CaScope> ca_;  // held while the remote (and its TLS streams) live
   RemotePtr remote_;
   std::unique_ptr<Secret> authorization_;  // "Authorization: Basic ..." for https
   char* headerPtr_ = nullptr;

@@ -91,9 +91,10 @@ TEST_CASE("https: certificates from an untrusted CA or for another name are refu
     o.credentials.caFile.clear();
     requireFailure(lsRemote(o), ErrorCode::Certificate, "not trusted");
   }
-  SECTION("the real server by IP address (mbedTLS matches DNS names only)") {
-    auto o = httpsOptions(env("GITFED_TEST_HTTPS_BASE") + "/" + repo.name, secrets);
-    requireFailure(lsRemote(o), ErrorCode::Certificate, "use the server's DNS name");
+  SECTION("the real server by IP address: its certificate lists 127.0.0.1 (the control)") {
+    auto r = lsRemote(httpsOptions(env("GITFED_TEST_HTTPS_BASE") + "/" + repo.name, secrets));
+    INFO((r ? std::string("ok") : r.error().format()));
+    CHECK(r);
   }
   auto serve = [&](const std::pair<std::string, std::string>& cert, const std::string& host) {
     auto portFile = pki.path() / ("port-" + host + std::to_string(std::random_device{}()));
@@ -113,6 +114,12 @@ TEST_CASE("https: certificates from an untrusted CA or for another name are refu
   }
   SECTION("a certificate from the trusted CA for another name") {
     requireFailure(serve(makeCert(pki, "other.example"), "localhost"), ErrorCode::Certificate, "not trusted");
+  }
+  SECTION("a certificate for the name localhost, reached by IP address") {
+    requireFailure(serve(makeCert(pki, "localhost"), "127.0.0.1"), ErrorCode::Certificate, "not trusted");
+  }
+  SECTION("a certificate for 127.0.0.1, reached as localhost") {
+    requireFailure(serve(makeCert(pki, "127.0.0.1"), "localhost"), ErrorCode::Certificate, "not trusted");
   }
 }
 
@@ -145,9 +152,9 @@ TEST_CASE("a redirect to another host: no credentials follow it", "[faults][redi
   Libgit2 lib;
   TempDir pki, secrets;
   // The other host: "127.0.0.1" (another name for the same address), with a
-  // certificate from the trusted CA that mbedTLS accepts for it (the name as
-  // a DNS entry), so that only the redirect policy and the credentials' host
-  // check stand between it and the password.
+  // certificate from the trusted CA for that address, so that only the
+  // redirect policy and the credentials' host check stand between it and the
+  // password.
   auto otherCert = makeCert(pki, "127.0.0.1");
   auto sinkPort = pki.path() / "sink-port";
   auto sinkLog = pki.path() / "sink.log";

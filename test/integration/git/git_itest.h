@@ -4,9 +4,8 @@
 // the credentials written to files (as a mounted Secret would be), commits
 // pushed behind the agent's back, and shell commands.
 //
-// https URLs use the name `localhost`: the server's certificate holds
-// IP:127.0.0.1 and DNS:localhost, and libgit2 built with mbedTLS (Debian 12)
-// matches DNS names only.
+// https URLs use the name `localhost`; the server's certificate holds
+// IP:127.0.0.1 and DNS:localhost (both are checked in faults_test.cpp).
 
 #include <unistd.h>
 
@@ -200,7 +199,9 @@ inline std::pair<std::string, std::string> makeCert(const TempDir& dir, const st
     ca = (d / "rogue.crt").string();
     caKey = (d / "rogue.key").string();
   }
-  writeFile(d / (name + ".ext"), "subjectAltName=DNS:" + name + "\nextendedKeyUsage=serverAuth\n");
+  const bool ip = !name.empty() && name.find_first_not_of("0123456789.") == std::string::npos;
+  writeFile(d / (name + ".ext"), std::string("subjectAltName=") + (ip ? "IP:" : "DNS:") + name +
+                                      "\nextendedKeyUsage=serverAuth\n");
   sh("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + name + " -keyout " +
      q(d / (name + ".key")) + " -out " + q(d / (name + ".csr")));
   sh("openssl x509 -req -days 2 -set_serial " + std::to_string(::getpid()) + std::to_string(std::random_device{}() % 100000) +
