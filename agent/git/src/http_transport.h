@@ -24,12 +24,57 @@
 // - every request is bounded by the operation's limits (see net.h): connect
 //   timeout, the operation's deadline, and no byte moved for `io`.
 //
+// HttpExchange (below) is the request underneath, usable without libgit2: the
+// status writer's one-request fetch (RemoteSession::fetchPack) uses it.
+//
 // A pooled connection the server closed meanwhile is detected by libcurl and
 // replaced; one that fails mid-request is not reused. Idle connections are
 // closed after 2 minutes (libcurl's limit), and when the last Libgit2 goes.
 // Thread-safe: a pooled handle is used by one request at a time.
 
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gitfed/git/error.h"
+
 namespace gitfed::git::detail {
+
+// One request of Git's smart HTTP protocol.
+struct HttpRequest {
+  std::string url;
+  std::vector<std::string> headers;  // extra headers ("Authorization: Basic ..." among them)
+  std::string caFile;                // the only CAs trusted (PEM)
+  std::string user, password;        // basic authentication by libcurl (after a 401); empty: none
+  bool post = false;
+  std::string body;
+  std::string contentType;  // of the request body (POST)
+  std::string expectType;   // what a 200 must be ("application/x-git-upload-pack-result")
+};
+
+// One request on a pooled connection, under the calling thread's operation
+// limits (DeadlineScope; none: 2 minutes). The request goes out at the first
+// read(). Not thread-safe; used by one thread.
+class HttpExchange {
+ public:
+  explicit HttpExchange(HttpRequest request);
+  ~HttpExchange();
+  HttpExchange(const HttpExchange&) = delete;
+  HttpExchange& operator=(const HttpExchange&) = delete;
+
+  // Up to `size` bytes of the response's body; 0 at its end. Anything but a
+  // 200 of the expected type is an Error that says what came back (a 401 is
+  // ErrorCode::Auth with unauthorized() true, for the caller to retry with
+  // credentials). Certificate, Timeout and Network errors name the server.
+  Result<std::size_t> read(char* buffer, std::size_t size);
+  bool unauthorized() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> s_;
+};
 
 // After git_libgit2_init; initialises libcurl (counted).
 int registerHttpTransport();

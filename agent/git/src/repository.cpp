@@ -124,6 +124,35 @@ Result<Repository::FetchOutcome> Repository::fetchIf(const RemoteOptions& option
   return out;
 }
 
+Result<void> Repository::fetchCommit(const RemoteOptions& options, const std::string& commit,
+                                     const std::string& remoteRef, const std::string& localRef) {
+  const std::string context = "fetch " + options.url + " " + commit;
+  auto url = parseRemoteUrl(options.url);
+  if (!url) return std::unexpected(withContext(url.error(), context));
+  if (!hasObject(commit)) {
+    if (url->scheme == RemoteUrl::Scheme::Https || url->scheme == RemoteUrl::Scheme::Http) {
+      auto session = detail::RemoteSession::create(impl_->repo.get(), options, context);
+      if (!session) return std::unexpected(session.error());
+      std::vector<std::string> haves;
+      auto have = resolveRef(localRef);
+      if (have && *have && hasObject(**have)) haves.push_back(**have);
+      if (auto fetched = (*session)->fetchPack(impl_->repo.get(), commit, haves); !fetched)
+        return std::unexpected(fetched.error());
+    } else {
+      auto outcome = fetchIf(options, [&](const std::vector<RemoteRef>&) {
+        return std::vector<std::string>{"+" + remoteRef + ":" + localRef};
+      });
+      if (!outcome) return std::unexpected(outcome.error());
+    }
+  }
+  if (!hasObject(commit))
+    return fail(ErrorCode::Rejected, "the remote no longer has commit " + commit + " on " + remoteRef + " (rewritten meanwhile)",
+                context);
+  if (auto c = lookupCommit(impl_->repo.get(), commit, context); !c)
+    return fail(ErrorCode::Network, "the fetched object " + commit + " is not a commit", context);
+  return setRef(localRef, commit, "gitfed: fetched " + remoteRef);
+}
+
 Result<PushResult> Repository::push(const RemoteOptions& options, const std::string& localRef,
                                     const std::string& remoteRef) {
   const std::string context = "push " + options.url + " " + remoteRef;
@@ -351,6 +380,28 @@ Result<std::optional<std::string>> Repository::readFile(const std::string& commi
   detail::BlobPtr blob(b);
   return std::optional<std::string>{
       std::string(static_cast<const char*>(git_blob_rawcontent(b)), static_cast<std::size_t>(git_blob_rawsize(b)))};
+}
+
+Result<std::size_t> Repository::countEntries(const std::string& commit, const std::string& path) const {
+  const std::string context = "list " + path + " at " + commit;
+  auto c = lookupCommit(impl_->repo.get(), commit, context);
+  if (!c) return std::unexpected(c.error());
+  auto tree = commitTree(c->get(), context);
+  if (!tree) return std::unexpected(tree.error());
+  git_tree_entry* e = nullptr;
+  int rc = git_tree_entry_bypath(&e, tree->get(), path.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    git_error_clear();
+    return std::size_t{0};
+  }
+  if (rc < 0) return std::unexpected(libgit2Error(rc, context));
+  detail::TreeEntryPtr entry(e);
+  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return std::size_t{0};
+  git_tree* sub = nullptr;
+  if (int trc = git_tree_lookup(&sub, impl_->repo.get(), git_tree_entry_id(e)); trc < 0)
+    return std::unexpected(libgit2Error(trc, context));
+  detail::TreePtr subtree(sub);
+  return git_tree_entrycount(sub);
 }
 
 Result<std::string> Repository::commitFile(const std::optional<std::string>& parent, const std::string& path,

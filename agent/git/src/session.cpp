@@ -11,11 +11,11 @@
 #include <sstream>
 
 #include "check.h"
+#include "gitfed/git/pkt_line.h"
+#include "http_transport.h"
 
 namespace gitfed::git::detail {
 namespace {
-
-constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 
 // Reads a credential file: one value, trailing newlines dropped. Errors name
 // the file, never its content.
@@ -432,6 +432,73 @@ Result<PushResult> RemoteSession::upload(const std::string& refspec) {
   setHeaders(opts.custom_headers);
   ctx_->pushStatus.clear();
   return pushResult(git_remote_upload(remote_.get(), &array, &opts));
+}
+
+}  // namespace gitfed::git::detail
+
+namespace gitfed::git::detail {
+
+Result<TransferStats> RemoteSession::fetchPack(git_repository* repo, const std::string& want,
+                                               const std::vector<std::string>& haves) {
+  DeadlineScope scope(*deadline_);
+  const RemoteUrl& url = ctx_->url;
+  if (url.scheme != RemoteUrl::Scheme::Https && url.scheme != RemoteUrl::Scheme::Http)
+    return fail(ErrorCode::Internal, "fetchPack is for http(s) remotes", context_);
+  std::string base = url.text;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  HttpRequest r;
+  r.url = base + "/git-upload-pack";
+  r.post = true;
+  r.contentType = "application/x-git-upload-pack-request";
+  r.expectType = "application/x-git-upload-pack-result";
+  if (authorization_) r.headers.emplace_back(authorization_->c_str());
+  const Credentials& c = ctx_->options.credentials;
+  r.caFile = c.caFile.empty() ? std::string(kSystemCaBundle) : c.caFile.string();
+  r.body = pktLine("want " + want + " side-band-64k ofs-delta no-progress agent=git/2.0-gitfed\n");
+  r.body += kFlushPkt;
+  for (const auto& h : haves) r.body += pktLine("have " + h + "\n");
+  r.body += pktLine("done\n");
+
+  git_odb* rawOdb = nullptr;
+  if (int rc = git_repository_odb(&rawOdb, repo); rc < 0) return std::unexpected(libgit2Error(rc, context_));
+  OdbPtr odb(rawOdb);
+  git_odb_writepack* rawPack = nullptr;
+  if (int rc = git_odb_write_pack(&rawPack, odb.get(), nullptr, nullptr); rc < 0)
+    return std::unexpected(libgit2Error(rc, context_));
+  auto freePack = [](git_odb_writepack* w) { w->free(w); };
+  std::unique_ptr<git_odb_writepack, decltype(freePack)> pack(rawPack, freePack);
+  git_indexer_progress stats{};
+  UploadPackResponse response([&](std::string_view data) -> Result<void> {
+    if (int rc = pack->append(pack.get(), data.data(), data.size(), &stats); rc < 0) {
+      Error e = libgit2Error(rc, context_);
+      return fail(ErrorCode::Network, "the pack from the server does not index: " + e.message, context_);
+    }
+    return {};
+  });
+
+  HttpExchange exchange(std::move(r));
+  std::vector<char> buffer(64 * 1024);
+  while (true) {
+    auto n = exchange.read(buffer.data(), buffer.size());
+    if (!n) {
+      Error e = n.error();
+      if (exchange.unauthorized())
+        e.message = c.passwordFile.empty() && c.tokenFile.empty()
+                        ? "the server requires authentication (HTTP 401) and no passwordFile or tokenFile is configured"
+                        : "the server refused the credentials (HTTP 401) from " +
+                              (c.tokenFile.empty() ? c.passwordFile.string() : c.tokenFile.string());
+      return std::unexpected(withContext(e, context_));
+    }
+    if (*n == 0) break;
+    if (auto fed = response.feed(std::string_view(buffer.data(), *n)); !fed)
+      return std::unexpected(withContext(fed.error(), context_));
+  }
+  if (auto end = response.finish(); !end) return std::unexpected(withContext(end.error(), context_));
+  if (int rc = pack->commit(pack.get(), &stats); rc < 0) {
+    Error e = libgit2Error(rc, context_);
+    return fail(ErrorCode::Network, "the pack from the server does not index: " + e.message, context_);
+  }
+  return TransferStats{stats.received_objects, stats.received_bytes};
 }
 
 }  // namespace gitfed::git::detail

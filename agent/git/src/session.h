@@ -24,6 +24,9 @@
 
 namespace gitfed::git::detail {
 
+// The CA bundle when a remote configures none (Debian's).
+inline constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+
 // A secret read from a file; wiped when it goes.
 class Secret {
  public:
@@ -84,6 +87,10 @@ class RemoteSession {
   // Sends `refspec` over the connection connect(GIT_DIRECTION_PUSH) opened:
   // the server checks the ref still holds what was advertised then.
   Result<PushResult> upload(const std::string& refspec);
+  // http(s) only: fetches `want` (and what it needs beyond `haves`) into
+  // `repo` in one request to git-upload-pack ("want / have / done"), where
+  // libgit2's fetch takes three (the refs, a round of haves, then done).
+  Result<TransferStats> fetchPack(git_repository* repo, const std::string& want, const std::vector<std::string>& haves);
   void disconnect();
 
   const std::string& context() const { return context_; }

@@ -25,40 +25,30 @@ Result<std::unique_ptr<GitStatusStore>> GitStatusStore::open(const std::filesyst
   return std::unique_ptr<GitStatusStore>(new GitStatusStore(std::move(*repo), std::move(remote), std::move(branch)));
 }
 
-Result<void> GitStatusStore::fetchBranch() {
-  const std::string remoteRef = "refs/heads/" + branch_;
-  auto outcome = repo_.fetchIf(remote_, [&](const std::vector<git::RemoteRef>& refs) {
-    auto it = std::find_if(refs.begin(), refs.end(), [&](const git::RemoteRef& r) { return r.name == remoteRef; });
-    if (it == refs.end() || repo_.hasObject(it->oid)) return std::vector<std::string>{};
-    return std::vector<std::string>{"+" + remoteRef + ":" + kTipRef};
-  });
-  if (!outcome) return std::unexpected(outcome.error());
-  return {};
-}
-
 Result<StatusStore::Tip> GitStatusStore::fetch(const std::string& path) {
   pending_.reset();
   // Read the tip from the push connection. When it is not in the cache
-  // (others wrote since we last looked), fetch their commits and connect
-  // again: the push must follow the tip it builds on by one request only, or
-  // the next writer gets in between. A few rounds, then the writer backs off.
-  std::unique_ptr<git::Repository::PushSession> session;
+  // (others wrote since we last looked), fetch exactly that commit (one
+  // request over https) and build on it: the push goes over this connection,
+  // and the server takes it only if the branch still points there, so
+  // nothing another writer pushed meanwhile can be overwritten.
+  auto opened = repo_.openPush(remote_, "refs/heads/" + branch_);
+  if (!opened) return std::unexpected(opened.error());
+  std::unique_ptr<git::Repository::PushSession> session = std::move(*opened);
   Tip tip;
-  for (int round = 0;; ++round) {
-    auto opened = repo_.openPush(remote_, "refs/heads/" + branch_);
-    if (!opened) return std::unexpected(opened.error());
-    session = std::move(*opened);
-    tip.commit = session->advertised();
-    if (!tip.commit || repo_.hasObject(*tip.commit)) break;
-    if (round == 2) return git::fail(ErrorCode::Rejected, "the status branch keeps moving", "status branch");
-    session.reset();
-    if (auto f = fetchBranch(); !f) return std::unexpected(f.error());
+  tip.commit = session->advertised();
+  if (tip.commit && !repo_.hasObject(*tip.commit)) {
+    auto fetched = repo_.fetchCommit(remote_, *tip.commit, "refs/heads/" + branch_, kTipRef);
+    if (!fetched) return std::unexpected(fetched.error());
   }
   if (tip.commit) {
     if (auto r = repo_.setRef(kTipRef, *tip.commit, "gitfed: status tip"); !r) return std::unexpected(r.error());
     auto file = repo_.readFile(*tip.commit, path);
     if (!file) return std::unexpected(file.error());
     tip.file = std::move(*file);
+    auto clusters = repo_.countEntries(*tip.commit, "clusters");
+    if (!clusters) return std::unexpected(clusters.error());
+    tip.clusters = *clusters;
   }
   pending_ = std::move(session);
   return tip;

@@ -1,5 +1,6 @@
 #include "gitfed/status/writer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <thread>
 
@@ -56,14 +57,22 @@ bool StatusWriter::heartbeatDue(const json& previous) const {
   return !last || now_() - *last >= options_.heartbeat;
 }
 
+std::chrono::milliseconds backoffWindow(const WriterOptions& options, int attempt, std::chrono::milliseconds lastAttempt,
+                                        std::size_t clusters) {
+  long long cap = options.backoffMax.count();
+  if (clusters > 0) {
+    long long fleet = static_cast<long long>(std::min<std::size_t>(clusters, 1'000'000)) * options.backoffPerCluster.count();
+    cap = std::clamp<long long>(fleet, std::min<long long>(options.backoffMin.count(), cap), cap);
+  }
+  long long slot = std::max<long long>(options.backoffBase.count(), lastAttempt.count());
+  long long window = slot << std::min(std::max(attempt, 1) - 1, 16);
+  return std::chrono::milliseconds(std::min(window, cap));
+}
+
 std::chrono::milliseconds StatusWriter::backoff(int attempt, std::chrono::milliseconds lastAttempt) {
-  // Full jitter, uniform in [0, min(max, slot * 2^(attempt-1))]; the slot is
-  // what one attempt took (at least backoffBase): under load attempts are
-  // slow and the writers need to spread further apart.
-  long long slot = std::max(options_.backoffBase.count(), lastAttempt.count());
-  auto cap = slot << std::min(attempt - 1, 16);
-  cap = std::min<long long>(cap, options_.backoffMax.count());
-  std::uniform_int_distribution<long long> pick(0, std::max<long long>(cap, 1));
+  // Full jitter: uniform in [0, window].
+  auto window = backoffWindow(options_, attempt, lastAttempt, clusters_);
+  std::uniform_int_distribution<long long> pick(0, std::max<long long>(window.count(), 1));
   return std::chrono::milliseconds(pick(rng_));
 }
 
@@ -106,6 +115,7 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
       lastAttempt = attemptTook();
       continue;
     }
+    if (tip->clusters > 0) clusters_ = tip->clusters;
     bool heartbeat = false;
     if (tip->file) {
       auto previous = parseReportJson(*tip->file);

@@ -7,7 +7,7 @@
 // usage: gitfed_status_writer --url URL --cluster NAME --cache DIR [--reports N]
 //          [--username-file F --password-file F] [--ca-file F]
 //          [--ssh-key F --known-hosts F] [--branch B] [--deadline-ms MS] [--first K]
-//          [--backoff-base-ms MS] [--backoff-max-ms MS]
+//          [--backoff-base-ms MS] [--backoff-max-ms MS] [--backoff-per-cluster-ms MS]
 // (--first K: the reports are numbered from K, so a second run writes new content)
 
 #include <cstdio>
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   git::RemoteOptions remote;
   std::string cluster, cache, branch = "gitfed-status";
   int reports = 1, first = 1;
-  long deadlineMs = 60000, backoffBaseMs = -1, backoffMaxMs = -1;
+  long deadlineMs = 60000, backoffBaseMs = -1, backoffMaxMs = -1, backoffPerClusterMs = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--url") remote.url = value;
@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     else if (flag == "--first") first = std::atoi(value.c_str());
     else if (flag == "--backoff-base-ms") backoffBaseMs = std::atol(value.c_str());
     else if (flag == "--backoff-max-ms") backoffMaxMs = std::atol(value.c_str());
+    else if (flag == "--backoff-per-cluster-ms") backoffPerClusterMs = std::atol(value.c_str());
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   options.maxAttempts = 1000;
   if (backoffBaseMs >= 0) options.backoffBase = std::chrono::milliseconds(backoffBaseMs);
   if (backoffMaxMs >= 0) options.backoffMax = std::chrono::milliseconds(backoffMaxMs);
+  if (backoffPerClusterMs >= 0) options.backoffPerCluster = std::chrono::milliseconds(backoffPerClusterMs);
   status::StatusWriter writer(**store, options);
   for (int i = first; i < first + reports; ++i) {
     status::ClusterStatus r;

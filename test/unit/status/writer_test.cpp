@@ -49,6 +49,7 @@ class FakeStore final : public StatusStore {
     if (t.commit) {
       const auto& files = branch_.commits.at(*t.commit).files;
       if (auto it = files.find(path); it != files.end()) t.file = it->second;
+      for (const auto& [name, content] : files) t.clusters += name.starts_with("clusters/") ? 1u : 0u;
     }
     return t;
   }
@@ -272,4 +273,51 @@ TEST_CASE("errors that another attempt cannot fix are returned at once", "[statu
   CHECK(r.error().code == ErrorCode::Auth);
   CHECK(store.fetches == 1);
   CHECK(h.sleeps.empty());
+}
+
+TEST_CASE("the backoff window doubles from the last attempt's time up to a cap sized for the fleet",
+          "[status][writer][backoff]") {
+  using std::chrono::milliseconds;
+  WriterOptions o;  // base 50 ms, 50 ms per cluster, cap within [1 s, 60 s]
+  // Doubling from max(base, last attempt).
+  CHECK(backoffWindow(o, 1, milliseconds(0), 50) == milliseconds(50));
+  CHECK(backoffWindow(o, 2, milliseconds(0), 50) == milliseconds(100));
+  CHECK(backoffWindow(o, 2, milliseconds(300), 50) == milliseconds(600));
+  // 50 clusters on the branch: at most 2.5 s; 2 clusters: the 1 s floor;
+  // 10,000 clusters: the 60 s ceiling.
+  CHECK(backoffWindow(o, 10, milliseconds(300), 50) == milliseconds(2500));
+  CHECK(backoffWindow(o, 10, milliseconds(300), 2) == milliseconds(1000));
+  CHECK(backoffWindow(o, 30, milliseconds(300), 10'000) == milliseconds(60'000));
+  CHECK(backoffWindow(o, 8, milliseconds(300), 1'000) == milliseconds(38'400));  // still doubling below its cap
+  // Not known yet (no branch, or no reports on it): the ceiling bounds it.
+  CHECK(backoffWindow(o, 30, milliseconds(300), 0) == milliseconds(60'000));
+  // A ceiling below the floor wins (tests and impatient callers).
+  WriterOptions quick;
+  quick.backoffBase = milliseconds(1);
+  quick.backoffMax = milliseconds(5);
+  CHECK(backoffWindow(quick, 10, milliseconds(0), 50) == milliseconds(5));
+}
+
+TEST_CASE("a writer's retries wait within the window for the number of clusters on the branch",
+          "[status][writer][backoff]") {
+  Harness h;
+  // 60 other clusters have reported: a cap of 60 x 50 ms = 3 s.
+  for (int i = 0; i < 60; ++i) {
+    FakeStore other(h.branch);
+    auto w = h.writer(other, "c" + std::to_string(i));
+    REQUIRE(w.write(report("c" + std::to_string(i), 1)));
+  }
+  h.sleeps.clear();
+  FakeStore a(h.branch);
+  a.rejectNext = 9;  // refused nine times (a hook), accepted the tenth
+  auto wa = h.writer(a, "a");
+  auto r = wa.write(report("a", 1));
+  REQUIRE(r);
+  CHECK(r->attempts == 10);
+  REQUIRE(h.sleeps.size() == 9);
+  for (std::size_t i = 0; i < h.sleeps.size(); ++i) {
+    INFO("retry " << i + 1);
+    CHECK(h.sleeps[i] <= backoffWindow(WriterOptions{}, static_cast<int>(i) + 1, std::chrono::milliseconds(0), 60));
+    CHECK(h.sleeps[i] <= std::chrono::milliseconds(3000));
+  }
 }

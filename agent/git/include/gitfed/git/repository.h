@@ -80,6 +80,16 @@ class Repository {
   using FetchDecision = std::function<std::vector<std::string>(const std::vector<RemoteRef>&)>;
   Result<FetchOutcome> fetchIf(const RemoteOptions& options, const FetchDecision& decide);
 
+  // Makes `commit`, which the remote advertised for `remoteRef` (e.g. a
+  // branch's tip seen when connecting for a push), present here and points
+  // `localRef` at it. Over http(s) one request: "want commit, have <what
+  // localRef holds>, done" to git-upload-pack (the server accepts a want that
+  // is reachable from its refs). Otherwise a fetch of `remoteRef` into
+  // `localRef`, which may then point past `commit`; Error Rejected if
+  // `commit` is still missing (the branch was rewritten).
+  Result<void> fetchCommit(const RemoteOptions& options, const std::string& commit, const std::string& remoteRef,
+                           const std::string& localRef);
+
   // Pushes local ref `localRef` to `remoteRef` (no force). A refusal the
   // server reports per ref (non-fast-forward, a hook, a lock), or that libgit2
   // detects before sending (the remote moved), is a PushResult with
@@ -130,6 +140,9 @@ class Repository {
 
   // The content of file `path` in `commit`; nullopt when there is no such file.
   Result<std::optional<std::string>> readFile(const std::string& commit, const std::string& path) const;
+
+  // How many entries the directory `path` of `commit` has (0 when there is no such directory).
+  Result<std::size_t> countEntries(const std::string& commit, const std::string& path) const;
 
   // A new commit whose tree is `parent`'s (empty without a parent) with the
   // file `path` set to `content`; every other entry is kept as it is.

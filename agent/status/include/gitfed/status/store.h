@@ -3,8 +3,10 @@
 // (and one file in it), make a commit on top of a given parent, push it.
 // GitStatusStore is the real one: a bare cache repository and a remote,
 // through gitfed::git (libgit2): fetch() connects for pushing and reads the
-// branch's tip from that connection (fetching objects only when the tip is
-// not in the cache yet); push() sends over the same connection. Unit tests of the writer use a fake.
+// branch's tip from that connection (fetching that commit only when it is not
+// in the cache yet: one request over https); push() sends over the same
+// connection, so the server takes it only if the branch still points at the
+// tip it was built on. Unit tests of the writer use a fake.
 // Implementations are used from one thread at a time.
 
 #include <filesystem>
@@ -25,6 +27,7 @@ class StatusStore {
   struct Tip {
     std::optional<std::string> commit;  // nullopt: the branch does not exist yet
     std::optional<std::string> file;    // the content of `path` at the tip, if any
+    std::size_t clusters = 0;           // files in the tip's clusters/ (0: none, or no branch yet)
   };
   // Brings the branch up to date from the remote.
   virtual Result<Tip> fetch(const std::string& path) = 0;
@@ -55,7 +58,6 @@ class GitStatusStore final : public StatusStore {
  private:
   GitStatusStore(git::Repository repo, git::RemoteOptions remote, std::string branch)
       : repo_(std::move(repo)), remote_(std::move(remote)), branch_(std::move(branch)) {}
-  Result<void> fetchBranch();
   git::Repository repo_;
   git::RemoteOptions remote_;
   std::string branch_;

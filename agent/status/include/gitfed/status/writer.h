@@ -28,8 +28,16 @@ struct WriterOptions {
   std::string email = "gitfed@localhost";    // the commit e-mail
   std::chrono::seconds heartbeat{0};         // commit an unchanged report after this long; 0: never
   int maxAttempts = 40;                      // pushes tried per report
-  std::chrono::milliseconds backoffBase{50};   // a retry waits up to max(this, the last attempt's time), doubling
-  std::chrono::milliseconds backoffMax{8000};  // ...up to this
+  // A retry waits a random time up to a window that starts at max(backoffBase,
+  // the last attempt's time) and doubles at each retry, up to a cap sized for
+  // the fleet: (clusters reporting on the branch) x backoffPerCluster, within
+  // [backoffMin, backoffMax]. A whole fleet reporting at once then spreads
+  // over about as long as its reports take to land one after another; a
+  // fixed cap is too long for a few writers and too short for hundreds.
+  std::chrono::milliseconds backoffBase{50};
+  std::chrono::milliseconds backoffPerCluster{50};
+  std::chrono::milliseconds backoffMin{1000};
+  std::chrono::milliseconds backoffMax{60000};
   std::chrono::milliseconds deadline{60000};   // give up on one report after this long
 };
 
@@ -41,6 +49,11 @@ struct WriteOutcome {
 };
 
 const char* toString(WriteOutcome::Kind kind);
+
+// The window the retry after `attempt` (1, 2, ...) waits in: see WriterOptions.
+// `clusters`: reports on the branch as last seen (0: not known yet).
+std::chrono::milliseconds backoffWindow(const WriterOptions& options, int attempt, std::chrono::milliseconds lastAttempt,
+                                        std::size_t clusters);
 
 class StatusWriter {
  public:
@@ -67,6 +80,7 @@ class StatusWriter {
   SleepFn sleep_;
   std::mt19937_64 rng_;
   std::optional<nlohmann::json> lastWritten_;  // what the branch holds for us, as far as we know
+  std::size_t clusters_ = 0;                   // reports on the branch at the last look
 };
 
 }  // namespace gitfed::status
