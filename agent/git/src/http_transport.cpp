@@ -105,6 +105,19 @@ std::string originOf(const char* url) {
   return scheme + "://" + host + (port.empty() ? "" : ":" + port);
 }
 
+// What a request holds of the credentials (the Authorization header, a
+// password) is overwritten before its memory is given back.
+void wipe(std::string& s) {
+  volatile char* p = s.data();
+  for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
+  s.clear();
+}
+void wipeSecrets(HttpRequest& r) {
+  wipe(r.password);
+  for (auto& h : r.headers)
+    if (startsWithNoCase(h, "authorization:")) wipe(h);
+}
+
 }  // namespace
 
 // ---- HttpExchange: one request, libcurl only ------------------------------------------
@@ -322,7 +335,10 @@ HttpExchange::HttpExchange(HttpRequest request) : s_(std::make_unique<State>()) 
 
 HttpExchange::~HttpExchange() {
   State& s = *s_;
-  if (!s.handles) return;
+  if (!s.handles) {
+    wipeSecrets(s.req);
+    return;
+  }
   // libgit2 lets go of a stream once it has what it needs (the refs up to
   // their flush, the report of a push): the end of the response may still be
   // on its way. A little of it is read, so that the connection can be reused.
@@ -336,6 +352,7 @@ HttpExchange::~HttpExchange() {
   }
   curl_multi_remove_handle(s.handles->multi.get(), s.handles->easy.get());
   if (s.done && !s.broken) pool().give(std::move(s.handles));
+  wipeSecrets(s.req);
 }
 
 bool HttpExchange::unauthorized() const { return s_->status == 401; }
@@ -389,7 +406,10 @@ class HttpSubtransport {
     shell_.parent.free = [](git_smart_subtransport* t) { delete reinterpret_cast<SubtransportShell*>(t)->self; };
     shell_.self = this;
   }
-  ~HttpSubtransport() { wipe(password_); }
+  ~HttpSubtransport() {
+    wipe(password_);
+    for (auto& h : headers_) wipe(h);
+  }
   HttpSubtransport(const HttpSubtransport&) = delete;
   HttpSubtransport& operator=(const HttpSubtransport&) = delete;
 
@@ -406,11 +426,6 @@ class HttpSubtransport {
   }
 
  private:
-  static void wipe(std::string& s) {
-    volatile char* p = s.data();
-    for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
-    s.clear();
-  }
   int action(git_smart_subtransport_stream** out, const char* url, git_smart_service_t service);
 
   SubtransportShell shell_{};
@@ -432,6 +447,10 @@ class HttpStream {
     };
     shell_.parent.free = [](git_smart_subtransport_stream* s) { delete reinterpret_cast<StreamShell*>(s)->self; };
     shell_.self = this;
+  }
+  ~HttpStream() {
+    exchange_.reset();
+    wipeSecrets(request_);
   }
   HttpStream(const HttpStream&) = delete;
   HttpStream& operator=(const HttpStream&) = delete;
