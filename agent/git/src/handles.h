@@ -1,6 +1,7 @@
 #pragma once
 // One RAII owner per libgit2 handle (internal to gitfed::git). Each is a
-// unique_ptr whose deleter is the handle's free function.
+// unique_ptr whose deleter is the handle's free function (the http transport
+// uses the same template for libcurl's handles).
 
 #include <git2.h>
 
@@ -8,7 +9,7 @@
 
 namespace gitfed::git::detail {
 
-template <class T, void (*Free)(T*)>
+template <class T, auto Free>
 struct Deleter {
   void operator()(T* p) const noexcept {
     if (p) Free(p);

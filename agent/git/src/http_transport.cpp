@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "handles.h"
 #include "net.h"
 #include "session.h"
 
@@ -27,16 +28,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxIdle = 4;  // pooled handles kept (each with its own connections)
 constexpr std::chrono::milliseconds kDefaultLimit{120'000};
 
-template <class T, auto Free>
-struct CurlDeleter {
-  void operator()(T* p) const noexcept {
-    if (p) Free(p);
-  }
-};
-using EasyPtr = std::unique_ptr<CURL, CurlDeleter<CURL, curl_easy_cleanup>>;
-using MultiPtr = std::unique_ptr<CURLM, CurlDeleter<CURLM, curl_multi_cleanup>>;
-using SlistPtr = std::unique_ptr<curl_slist, CurlDeleter<curl_slist, curl_slist_free_all>>;
-using UrlPtr = std::unique_ptr<CURLU, CurlDeleter<CURLU, curl_url_cleanup>>;
+using EasyPtr = std::unique_ptr<CURL, Deleter<CURL, curl_easy_cleanup>>;
+using MultiPtr = std::unique_ptr<CURLM, Deleter<CURLM, curl_multi_cleanup>>;
+using SlistPtr = std::unique_ptr<curl_slist, Deleter<curl_slist, curl_slist_free_all>>;
+using UrlPtr = std::unique_ptr<CURLU, Deleter<CURLU, curl_url_cleanup>>;
 
 // One connection cache: libcurl keeps connections in the multi handle that
 // ran the transfer, so a pooled entry is a multi handle with its easy handle.

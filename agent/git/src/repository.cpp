@@ -358,9 +358,11 @@ Result<std::vector<ChangedFile>> Repository::changedFiles(const std::string& com
   return out;
 }
 
-Result<std::optional<std::string>> Repository::readFile(const std::string& commit, const std::string& path) const {
-  const std::string context = "read " + path + " at " + commit;
-  auto c = lookupCommit(impl_->repo.get(), commit, context);
+namespace {
+// The entry at `path` in `commit`'s tree; a null pointer when there is none.
+Result<detail::TreeEntryPtr> entryAt(git_repository* repo, const std::string& commit, const std::string& path,
+                                     const std::string& context) {
+  auto c = lookupCommit(repo, commit, context);
   if (!c) return std::unexpected(c.error());
   auto tree = commitTree(c->get(), context);
   if (!tree) return std::unexpected(tree.error());
@@ -368,10 +370,19 @@ Result<std::optional<std::string>> Repository::readFile(const std::string& commi
   int rc = git_tree_entry_bypath(&e, tree->get(), path.c_str());
   if (rc == GIT_ENOTFOUND) {
     git_error_clear();
-    return std::optional<std::string>{};
+    return detail::TreeEntryPtr{};
   }
   if (rc < 0) return std::unexpected(libgit2Error(rc, context));
-  detail::TreeEntryPtr entry(e);
+  return detail::TreeEntryPtr(e);
+}
+}  // namespace
+
+Result<std::optional<std::string>> Repository::readFile(const std::string& commit, const std::string& path) const {
+  const std::string context = "read " + path + " at " + commit;
+  auto entry = entryAt(impl_->repo.get(), commit, path, context);
+  if (!entry) return std::unexpected(entry.error());
+  const git_tree_entry* e = entry->get();
+  if (e == nullptr) return std::optional<std::string>{};
   if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || git_tree_entry_filemode(e) == GIT_FILEMODE_LINK)
     return fail(ErrorCode::InvalidArgument, "not a regular file", context);
   git_blob* b = nullptr;
@@ -384,19 +395,10 @@ Result<std::optional<std::string>> Repository::readFile(const std::string& commi
 
 Result<std::size_t> Repository::countEntries(const std::string& commit, const std::string& path) const {
   const std::string context = "list " + path + " at " + commit;
-  auto c = lookupCommit(impl_->repo.get(), commit, context);
-  if (!c) return std::unexpected(c.error());
-  auto tree = commitTree(c->get(), context);
-  if (!tree) return std::unexpected(tree.error());
-  git_tree_entry* e = nullptr;
-  int rc = git_tree_entry_bypath(&e, tree->get(), path.c_str());
-  if (rc == GIT_ENOTFOUND) {
-    git_error_clear();
-    return std::size_t{0};
-  }
-  if (rc < 0) return std::unexpected(libgit2Error(rc, context));
-  detail::TreeEntryPtr entry(e);
-  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return std::size_t{0};
+  auto entry = entryAt(impl_->repo.get(), commit, path, context);
+  if (!entry) return std::unexpected(entry.error());
+  const git_tree_entry* e = entry->get();
+  if (e == nullptr || git_tree_entry_type(e) != GIT_OBJECT_TREE) return std::size_t{0};
   git_tree* sub = nullptr;
   if (int trc = git_tree_lookup(&sub, impl_->repo.get(), git_tree_entry_id(e)); trc < 0)
     return std::unexpected(libgit2Error(trc, context));
