@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 #include <git2.h>
-#include <git2/sys/credential.h>
 #include <git2/sys/remote.h>
 #include <git2/sys/transport.h>
 #include <strings.h>
@@ -108,7 +107,6 @@ void wipe(std::string& s) {
   s.clear();
 }
 void wipeSecrets(HttpRequest& r) {
-  wipe(r.password);
   for (auto& h : r.headers)
     if (startsWithNoCase(h, "authorization:")) wipe(h);
 }
@@ -194,8 +192,7 @@ Result<void> HttpExchange::State::start() {
   auto add = [&](const std::string& h) {
     if (auto* next = curl_slist_append(list, h.c_str())) list = next;
   };
-  for (const auto& h : req.headers)
-    if (!(!req.user.empty() && startsWithNoCase(h, "authorization:"))) add(h);
+  for (const auto& h : req.headers) add(h);
   if (req.post) add("Content-Type: " + req.contentType);
   add("Accept: " + (req.post ? req.expectType : std::string("*/*")));
   add("Expect:");  // the body is in memory: no 100-continue round trip
@@ -223,11 +220,6 @@ Result<void> HttpExchange::State::start() {
   curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!req.user.empty()) {
-    curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(e, CURLOPT_USERNAME, req.user.c_str());
-    curl_easy_setopt(e, CURLOPT_PASSWORD, req.password.c_str());
-  }
   if (req.post) {
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, req.body.data());
@@ -402,7 +394,6 @@ class HttpSubtransport {
     shell_.self = this;
   }
   ~HttpSubtransport() {
-    wipe(password_);
     for (auto& h : headers_) wipe(h);
   }
   HttpSubtransport(const HttpSubtransport&) = delete;
@@ -412,8 +403,6 @@ class HttpSubtransport {
   // RemoteSession's context and the request's fixed parts, read once from
   // the remote's connect options.
   int prepare(HttpRequest& request);
-  // The credentials callback after a 401; < 0: refused (the context says why).
-  int askCredentials();
   // An error for libgit2, and for RemoteSession (with its code).
   int report(const Error& e) {
     if (ctx_ && !ctx_->failure) ctx_->failure = e;
@@ -426,8 +415,8 @@ class HttpSubtransport {
   SubtransportShell shell_{};
   git_transport* owner_;
   CallbackContext* ctx_ = nullptr;
-  std::vector<std::string> headers_;
-  std::string user_, password_;  // given by the credentials callback (then no Authorization header)
+  std::vector<std::string> headers_;  // the connect options' (RemoteSession's Authorization header)
+  friend class HttpStream;
 };
 
 class HttpStream {
@@ -460,7 +449,6 @@ class HttpStream {
   HttpSubtransport* owner_;
   HttpRequest request_;  // the body grows with write() until the first read()
   std::unique_ptr<HttpExchange> exchange_;
-  int authRounds_ = 0;
 };
 
 int HttpSubtransport::prepare(HttpRequest& request) {
@@ -478,26 +466,7 @@ int HttpSubtransport::prepare(HttpRequest& request) {
     ctx_ = ctx;
   }
   request.headers = headers_;
-  const Credentials& c = ctx_->options.credentials;
-  request.caFile = c.caFile.empty() ? std::string(kSystemCaBundle) : c.caFile.string();
-  request.user = user_;
-  request.password = password_;
-  return 0;
-}
-
-int HttpSubtransport::askCredentials() {
-  git_credential* cred = nullptr;
-  int rc = git_transport_smart_credentials(&cred, owner_, nullptr, GIT_CREDENTIAL_USERPASS_PLAINTEXT);
-  if (rc < 0) return rc;
-  if (rc == GIT_PASSTHROUGH || cred == nullptr || cred->credtype != GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-    if (cred) git_credential_free(cred);
-    return report(Error{ErrorCode::Auth, {}, "the server requires authentication (HTTP 401) and no credentials were given"});
-  }
-  auto* plain = reinterpret_cast<git_credential_userpass_plaintext*>(cred);
-  wipe(password_);
-  user_ = plain->username ? plain->username : "";
-  password_ = plain->password ? plain->password : "";
-  git_credential_free(cred);  // libgit2 wipes the password it held
+  request.caFile = caFileOf(ctx_->options.credentials);
   return 0;
 }
 
@@ -542,22 +511,14 @@ int HttpStream::write(const char* buffer, std::size_t len) {
 int HttpStream::read(char* buffer, std::size_t size, std::size_t* bytesRead) {
   *bytesRead = 0;
   try {
-    while (true) {
-      if (!exchange_) {
-        if (int rc = owner_->prepare(request_); rc < 0) return rc;
-        exchange_ = std::make_unique<HttpExchange>(request_);
-      }
-      auto n = exchange_->read(buffer, size);
-      if (n) {
-        *bytesRead = *n;
-        return 0;
-      }
-      if (!exchange_->unauthorized() || ++authRounds_ > 2) return owner_->report(n.error());
-      // A 401: the credentials callback decides (it refuses when the
-      // credentials it already gave were refused); then again, with them.
-      exchange_.reset();
-      if (int rc = owner_->askCredentials(); rc < 0) return rc;
+    if (!exchange_) {
+      if (int rc = owner_->prepare(request_); rc < 0) return rc;
+      exchange_ = std::make_unique<HttpExchange>(request_);
     }
+    auto n = exchange_->read(buffer, size);
+    if (!n) return owner_->report(exchange_->unauthorized() ? unauthorizedError(*owner_->ctx_) : n.error());
+    *bytesRead = *n;
+    return 0;
   } catch (const std::bad_alloc&) {
     git_error_set_oom();
     return -1;

@@ -12,14 +12,15 @@
 // What does not change with reuse:
 // - the server's certificate is verified by libcurl against the configured CA
 //   file only (no other CA directory), for the URL's host, before anything is
-//   sent; a refusal is worded by the remote's certificate callback;
+//   sent; a refusal names the host, the CA file and libcurl's reason;
 // - redirects are never followed (the credentials are for the configured
 //   host only); a 3xx is an error that names where it pointed;
 // - the credentials come from the remote's connect options (the
-//   `Authorization` header RemoteSession builds from the files, sent with
-//   the first request) or, after a 401, from its credentials callback; a
-//   connection is reused for any request to the same host, port and TLS
-//   settings, since basic authentication is per request;
+//   `Authorization` header RemoteSession builds from the files) and go with
+//   every request; a 401 is an error worded by unauthorizedError() (none
+//   configured, or refused: naming the file). A connection is reused for any
+//   request to the same host, port and TLS settings, since basic
+//   authentication is per request;
 // - no proxy from the environment is used;
 // - every request is bounded by the operation's limits (see net.h): connect
 //   timeout, the operation's deadline, and no byte moved for `io`.
@@ -46,7 +47,6 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;  // extra headers ("Authorization: Basic ..." among them)
   std::string caFile;                // the only CAs trusted (PEM)
-  std::string user, password;        // basic authentication by libcurl (after a 401); empty: none
   bool post = false;
   std::string body;
   std::string contentType;  // of the request body (POST)
@@ -65,8 +65,9 @@ class HttpExchange {
 
   // Up to `size` bytes of the response's body; 0 at its end. Anything but a
   // 200 of the expected type is an Error that says what came back (a 401 is
-  // ErrorCode::Auth with unauthorized() true, for the caller to retry with
-  // credentials). Certificate, Timeout and Network errors name the server.
+  // ErrorCode::Auth with unauthorized() true, for the caller to word with
+  // what it knows of the credentials). Certificate, Timeout and Network
+  // errors name the server.
   Result<std::size_t> read(char* buffer, std::size_t size);
   bool unauthorized() const;
 

@@ -1,6 +1,5 @@
 #include "session.h"
 
-#include <strings.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -60,10 +59,6 @@ Result<Secret> httpsSecret(const Credentials& c) {
   return c.tokenFile.empty() ? readSecretFile(c.passwordFile, "password") : readSecretFile(c.tokenFile, "token");
 }
 
-bool sameHost(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 bool deadlinePassed() {
   auto state = OperationDeadline::current();
   return state && state->expired.load();
@@ -93,33 +88,15 @@ std::string fingerprint(std::string_view blob) {
   return "SHA256:" + s;
 }
 
-std::string hostOfUrl(std::string_view url) {
-  auto sep = url.find("://");
-  if (sep == std::string_view::npos) return {};
-  auto rest = url.substr(sep + 3);
-  rest = rest.substr(0, rest.find('/'));
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
-  if (rest.starts_with('[')) return std::string(rest.substr(1, rest.find(']') - 1));
-  return std::string(rest.substr(0, rest.find(':')));
-}
-
 int refuse(CallbackContext* ctx, ErrorCode code, std::string message, int rc) {
   if (!ctx->failure) ctx->failure = Error{code, {}, std::move(message)};
   git_error_set_str(GIT_ERROR_CALLBACK, ctx->failure->message.c_str());
   return rc;
 }
 
-int onCredentials(git_credential** out, const char* url, const char* userFromUrl, unsigned int allowed, void* payload) {
+int onCredentials(git_credential** out, const char* /*url*/, const char* userFromUrl, unsigned int allowed, void* payload) {
   auto* ctx = static_cast<CallbackContext*>(payload);
   const RemoteUrl& ours = ctx->url;
-  // Credentials go to the configured host only, never to where a redirect points.
-  if (url != nullptr && ours.scheme != RemoteUrl::Scheme::Ssh) {
-    std::string host = hostOfUrl(url);
-    if (!host.empty() && !sameHost(host, ours.host))
-      return refuse(ctx, ErrorCode::Auth,
-                    "the server redirected to another host (" + host + "); credentials are only sent to " + ours.host,
-                    GIT_EAUTH);
-  }
   const Credentials& c = ctx->options.credentials;
   if (ours.scheme == RemoteUrl::Scheme::Ssh) {
     std::string user = userFromUrl && *userFromUrl ? userFromUrl : (!ours.user.empty() ? ours.user : (c.sshUser.empty() ? "git" : c.sshUser));
@@ -145,41 +122,15 @@ int onCredentials(git_credential** out, const char* url, const char* userFromUrl
     return git_credential_ssh_key_new(out, user.c_str(), pub.empty() ? nullptr : pub.c_str(), c.sshKeyFile.c_str(),
                                       passphrase.empty() ? nullptr : passphrase.c_str());
   }
-  if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT))
-    return refuse(ctx, ErrorCode::Auth, "the server asks for an unsupported authentication method", GIT_EAUTH);
-  if (ours.scheme != RemoteUrl::Scheme::Https)
-    return refuse(ctx, ErrorCode::Auth, "the server asks for credentials; they are only sent over https", GIT_EAUTH);
-  if (c.passwordFile.empty() && c.tokenFile.empty())
-    return refuse(ctx, ErrorCode::Auth,
-                  "the server requires authentication (HTTP 401) and no passwordFile or tokenFile is configured", GIT_EAUTH);
-  if (++ctx->secretAttempts > 1)
-    return refuse(ctx, ErrorCode::Auth,
-                  "the server refused the credentials (HTTP 401) from " +
-                      (c.tokenFile.empty() ? c.passwordFile.string() : c.tokenFile.string()),
-                  GIT_EAUTH);
-  auto user = httpsUser(c);
-  if (!user) return refuse(ctx, user.error().code, user.error().message, GIT_EAUTH);
-  auto secret = httpsSecret(c);
-  if (!secret) return refuse(ctx, secret.error().code, secret.error().message, GIT_EAUTH);
-  return git_credential_userpass_plaintext_new(out, user->c_str(), secret->c_str());
+  // https: the http transport sends the credentials with every request and
+  // never asks for them; a 401 is answered with unauthorizedError() there.
+  Error e = unauthorizedError(*ctx);
+  return refuse(ctx, e.code, e.message, GIT_EAUTH);
 }
 
-int onCertificate(git_cert* cert, int valid, const char* host, void* payload) {
+int onCertificate(git_cert* cert, int /*valid*/, const char* host, void* payload) {
   auto* ctx = static_cast<CallbackContext*>(payload);
   std::string h = host ? host : "";
-  if (cert->cert_type == GIT_CERT_X509) {
-    if (!sameHost(h, ctx->url.host))
-      return refuse(ctx, ErrorCode::Certificate,
-                    "the server redirected to another host (" + h + "); only " + ctx->url.host + " is trusted",
-                    GIT_ECERTIFICATE);
-    if (valid) return 0;
-    // The transport verified the chain (against the CA file) and the name; it failed.
-    std::string why = "the TLS certificate of " + h + " is not trusted: it is not signed by a CA in " +
-                      (ctx->options.credentials.caFile.empty() ? std::string(kSystemCaBundle)
-                                                               : ctx->options.credentials.caFile.string()) +
-                      ", has expired, or is not issued for " + h;
-    return refuse(ctx, ErrorCode::Certificate, why, GIT_ECERTIFICATE);
-  }
   if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
     // libgit2's `valid` reflects ~/.ssh/known_hosts, which is not ours to
     // trust: only the configured known_hosts file decides.
@@ -246,6 +197,20 @@ int onPushUpdateReference(const char* refname, const char* status, void* payload
 
 }  // namespace
 
+std::string caFileOf(const Credentials& c) { return c.caFile.empty() ? std::string(kSystemCaBundle) : c.caFile.string(); }
+
+Error unauthorizedError(const CallbackContext& ctx) {
+  const Credentials& c = ctx.options.credentials;
+  if (ctx.url.scheme != RemoteUrl::Scheme::Https)
+    return Error{ErrorCode::Auth, {}, "the server asks for credentials; they are only sent over https"};
+  if (c.passwordFile.empty() && c.tokenFile.empty())
+    return Error{ErrorCode::Auth, {},
+                 "the server requires authentication (HTTP 401) and no passwordFile or tokenFile is configured"};
+  return Error{ErrorCode::Auth, {},
+               "the server refused the credentials (HTTP 401) from " +
+                   (c.tokenFile.empty() ? c.passwordFile.string() : c.tokenFile.string())};
+}
+
 Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* repo, const RemoteOptions& options,
                                                              std::string context) {
   auto url = parseRemoteUrl(options.url);
@@ -266,13 +231,13 @@ Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* rep
   }
   if (url->scheme == RemoteUrl::Scheme::Https) {
     // The CA file is read by the http transport (libcurl) at each new connection.
-    std::string ca = options.credentials.caFile.empty() ? std::string(kSystemCaBundle) : options.credentials.caFile.string();
+    std::string ca = caFileOf(options.credentials);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(ca, ec))
       return fail(ErrorCode::Certificate, "the CA file " + ca + " does not exist", s->context_);
-    // Basic credentials go with the first request (over TLS, to the
-    // configured host only: the certificate check refuses any other host
-    // before a byte is sent), which saves a 401 round trip per request.
+    // Basic credentials go with every request (over TLS, verified for the
+    // configured host before a byte is sent; redirects are never followed),
+    // which saves a 401 round trip per request.
     const Credentials& c = options.credentials;
     if (!c.passwordFile.empty() || !c.tokenFile.empty()) {
       auto user = httpsUser(c);
@@ -293,7 +258,6 @@ Result<std::unique_ptr<RemoteSession>> RemoteSession::create(git_repository* rep
       header.append("Authorization: Basic ").append(encoded);
       s->authorization_ = std::make_unique<Secret>(std::move(header));
       Secret wipe(std::move(encoded));
-      s->ctx_->secretAttempts = 1;  // a 401 now means the credentials were refused
     }
   }
   // An anonymous remote; url.<base>.insteadOf from any Git configuration
@@ -434,10 +398,6 @@ Result<PushResult> RemoteSession::upload(const std::string& refspec) {
   return pushResult(git_remote_upload(remote_.get(), &array, &opts));
 }
 
-}  // namespace gitfed::git::detail
-
-namespace gitfed::git::detail {
-
 Result<TransferStats> RemoteSession::fetchPack(git_repository* repo, const std::string& want,
                                                const std::vector<std::string>& haves) {
   DeadlineScope scope(*deadline_);
@@ -452,8 +412,7 @@ Result<TransferStats> RemoteSession::fetchPack(git_repository* repo, const std::
   r.contentType = "application/x-git-upload-pack-request";
   r.expectType = "application/x-git-upload-pack-result";
   if (authorization_) r.headers.emplace_back(authorization_->c_str());
-  const Credentials& c = ctx_->options.credentials;
-  r.caFile = c.caFile.empty() ? std::string(kSystemCaBundle) : c.caFile.string();
+  r.caFile = caFileOf(ctx_->options.credentials);
   r.body = pktLine("want " + want + " side-band-64k ofs-delta no-progress agent=git/2.0-gitfed\n");
   r.body += kFlushPkt;
   for (const auto& h : haves) r.body += pktLine("have " + h + "\n");
@@ -481,13 +440,7 @@ Result<TransferStats> RemoteSession::fetchPack(git_repository* repo, const std::
   while (true) {
     auto n = exchange.read(buffer.data(), buffer.size());
     if (!n) {
-      Error e = n.error();
-      if (exchange.unauthorized())
-        e.message = c.passwordFile.empty() && c.tokenFile.empty()
-                        ? "the server requires authentication (HTTP 401) and no passwordFile or tokenFile is configured"
-                        : "the server refused the credentials (HTTP 401) from " +
-                              (c.tokenFile.empty() ? c.passwordFile.string() : c.tokenFile.string());
-      return std::unexpected(withContext(e, context_));
+      return std::unexpected(withContext(exchange.unauthorized() ? unauthorizedError(*ctx_) : n.error(), context_));
     }
     if (*n == 0) break;
     if (auto fed = response.feed(std::string_view(buffer.data(), *n)); !fed)

@@ -67,11 +67,18 @@ struct CallbackContext {
   RemoteOptions options;
   RemoteUrl url;
   std::optional<KnownHosts> knownHosts;
-  int secretAttempts = 0;
+  int secretAttempts = 0;  // ssh keys offered
   std::optional<Error> failure;  // why a callback refused (wins over libgit2's message)
   std::vector<std::pair<std::string, std::string>> pushStatus;  // refname, reason (empty: ok)
   bool expired = false;
 };
+
+// The CA file a remote's TLS trusts: the configured one, else the system's.
+std::string caFileOf(const Credentials& credentials);
+// What a 401 means for this remote: no credentials configured, credentials
+// refused (naming the file, never its content), or credentials withheld from
+// plain http.
+Error unauthorizedError(const CallbackContext& ctx);
 
 class RemoteSession {
  public:
