@@ -279,8 +279,9 @@ Result<void> HttpExchange::State::pump() {
 Error HttpExchange::State::failure(CURLcode result) const {
   std::string detail = curlError[0] ? curlError : curl_easy_strerror(result);
   switch (result) {
-    case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
+      return Error{ErrorCode::Certificate, {}, "cannot use the CA file " + req.caFile + " (" + detail + ")"};
+    case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_ISSUER_ERROR: {
       std::string host = urlPart(req.url.c_str(), CURLUPART_HOST);
       return Error{ErrorCode::Certificate, {},

@@ -1,7 +1,10 @@
 // Bad input and faults against the real servers: wrong password or token, no
 // credentials, TLS certificates from an untrusted CA or for another name, an
 // unknown or changed ssh host key, a wrong ssh key, a redirect to another
-// host, a hung server, a server that dies mid-fetch. Each fails closed, with a
+// host, a hung server, a server that dies mid-fetch, a CA file with no
+// certificate, a missing repository, servers answering 403/500/HTML, and the
+// status writer's one-request fetch given a commit the server lacks, a wrong
+// content type or a garbled answer. Each fails closed, with a
 // clear error that holds no credential, and a Source with a last good
 // revision reports stale instead.
 
@@ -19,13 +22,6 @@ using namespace gitfed::git::itest;
 namespace {
 
 const std::string kWrongPassword = "wrong-Pa55word-that-must-not-leak";
-
-Result<std::vector<RemoteRef>> lsRemote(const RemoteOptions& options) {
-  TempDir scratch;
-  auto repo = Repository::openOrCreateBare(scratch.path() / "r.git");
-  REQUIRE(repo);
-  return repo->listRemote(options);
-}
 
 void requireFailure(const Result<std::vector<RemoteRef>>& r, ErrorCode code, const std::string& text) {
   REQUIRE_FALSE(r);
@@ -248,4 +244,112 @@ TEST_CASE("the server dies mid-fetch: stale, then recovered", "[faults][midfetch
   REQUIRE(tree);
   bool same = (*tree)->read("big/noise.txt", 8u << 20).value_or("") == noise;
   CHECK(same);
+}
+
+TEST_CASE("https: a CA file that holds no certificate is refused, naming the file", "[faults][https][tls]") {
+  Libgit2 lib;
+  ServerRepo repo("faults-cafile");
+  repo.commit("a.yaml", configMap("a"));
+  TempDir secrets;
+  auto o = httpsOptions(repo.httpsUrl(), secrets);
+  o.credentials.caFile = secrets.write("not-a-ca.pem", "this is not a PEM certificate\n");
+  auto r = lsRemote(o);
+  REQUIRE_FALSE(r);
+  INFO(r.error().format());
+  CHECK(r.error().code == ErrorCode::Certificate);
+  CHECK(r.error().message.find(o.credentials.caFile.string()) != std::string::npos);
+}
+
+TEST_CASE("https: a server that is not a Git server, or fails, is reported with what it answered",
+          "[faults][https]") {
+  Libgit2 lib;
+  TempDir pki, secrets;
+  SECTION("the real server, a repository it does not have") {
+    std::string url = "https://localhost:" + env("GITFED_TEST_HTTPS_PORT") + "/no-such-repository.git";
+    auto r = lsRemote(httpsOptions(url, secrets));
+    REQUIRE_FALSE(r);
+    INFO(r.error().format());
+    CHECK(r.error().code == ErrorCode::NotFound);
+    CHECK(r.error().message.find("no Git repository at " + url) != std::string::npos);
+  }
+  auto cert = makeCert(pki, "localhost");
+  struct Case {
+    std::string status, type;
+    ErrorCode code;
+    std::string text;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"500", "text/plain", ErrorCode::Network, "the server answered HTTP 500"},
+           {"403", "text/plain", ErrorCode::Auth, "refused access (HTTP 403)"},
+           {"200", "text/html", ErrorCode::Network, "not a Git smart-HTTP server"},
+       }) {
+    INFO("HTTP " << c.status << " " << c.type);
+    auto portFile = pki.path() / ("port-" + c.status + "-" + std::to_string(std::random_device{}()));
+    Child server({"python3", GITFED_REDIRECT_SERVER, "answer", portFile.string(), (pki.path() / "log").string(), "--tls",
+                  cert.first, cert.second, "--status", c.status, "--type", c.type});
+    std::string url = "https://localhost:" + waitForFile(portFile) + "/fleet.git";
+    auto r = lsRemote(httpsOptions(url, secrets));
+    REQUIRE_FALSE(r);
+    INFO(r.error().format());
+    CHECK(r.error().code == c.code);
+    CHECK(r.error().message.find(c.text) != std::string::npos);
+    CHECK(r.error().format().find(env("GITFED_TEST_HTTPS_PASSWORD")) == std::string::npos);
+  }
+}
+
+TEST_CASE("the status writer's one-request fetch: a commit the server lacks, a wrong or garbled answer",
+          "[faults][https]") {
+  Libgit2 lib;
+  ServerRepo repo("faults-fetchcommit");
+  std::string c1 = repo.commit("clusters/a.yaml", configMap("a"));
+  TempDir pki, secrets, cache;
+  auto local = Repository::openOrCreateBare(cache.path() / "c.git");
+  REQUIRE(local);
+  auto fetch = [&](const RemoteOptions& o, const std::string& commit) {
+    return local->fetchCommit(o, commit, "refs/heads/main", "refs/gitfed/test");
+  };
+  auto refused = [&](const Result<void>& r, ErrorCode code, const std::string& text) {
+    REQUIRE_FALSE(r);
+    INFO(r.error().format());
+    CHECK(r.error().code == code);
+    CHECK(r.error().message.find(text) != std::string::npos);
+    CHECK(r.error().format().find(env("GITFED_TEST_HTTPS_PASSWORD")) == std::string::npos);
+  };
+  // The control: the real server's commit, in one request.
+  REQUIRE(fetch(httpsOptions(repo.httpsUrl(), secrets), c1));
+  CHECK(local->hasObject(c1));
+  CHECK(local->resolveRef("refs/gitfed/test").value_or(std::nullopt) == c1);
+  // A commit the real server does not have: its own error, quoted; nothing changes here.
+  const std::string missing(40, 'e');
+  refused(fetch(httpsOptions(repo.httpsUrl(), secrets), missing), ErrorCode::Network, "the server said:");
+  CHECK_FALSE(local->hasObject(missing));
+  CHECK(local->resolveRef("refs/gitfed/test").value_or(std::nullopt) == c1);
+  // Servers that answer something else.
+  auto cert = makeCert(pki, "localhost");
+  auto serve = [&](std::vector<std::string> mode) {
+    auto portFile = pki.path() / ("port-" + std::to_string(std::random_device{}()));
+    std::vector<std::string> argv{"python3", GITFED_REDIRECT_SERVER};
+    argv.push_back(mode.front());
+    argv.push_back(portFile.string());
+    argv.push_back((pki.path() / "log").string());
+    argv.insert(argv.end(), {"--tls", cert.first, cert.second});
+    argv.insert(argv.end(), mode.begin() + 1, mode.end());
+    auto child = std::make_unique<Child>(argv);
+    return std::make_pair(std::move(child), "https://localhost:" + waitForFile(portFile) + "/fleet.git");
+  };
+  const std::string c2 = repo.commit("clusters/b.yaml", configMap("b"));
+  {
+    auto [server, url] = serve({"answer", "--status", "200", "--type", "text/html"});
+    refused(fetch(httpsOptions(url, secrets), c2), ErrorCode::Network, "not a Git smart-HTTP server");
+  }
+  {
+    auto [server, url] = serve({"answer", "--status", "200", "--type", "application/x-git-upload-pack-result"});
+    refused(fetch(httpsOptions(url, secrets), c2), ErrorCode::Network, "git-upload-pack answered something unexpected");
+  }
+  {
+    auto [server, url] = serve({"sink"});
+    refused(fetch(httpsOptions(url, secrets, "wrong-Pa55word"), c2), ErrorCode::Auth, "refused the credentials");
+  }
+  CHECK_FALSE(local->hasObject(c2));
+  CHECK(local->resolveRef("refs/gitfed/test").value_or(std::nullopt) == c1);
 }

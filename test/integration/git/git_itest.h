@@ -20,6 +20,7 @@
 #include <string>
 
 #include "gitfed/git/remote.h"
+#include "gitfed/git/repository.h"
 #include "support/run.h"
 #include "testenv.h"
 
@@ -134,6 +135,14 @@ inline RemoteOptions plainOptions(const std::string& url) {
   o.url = url;
   o.timeouts = shortTimeouts();
   return o;
+}
+
+// git ls-remote through a throwaway repository.
+inline Result<std::vector<RemoteRef>> lsRemote(const RemoteOptions& options) {
+  TempDir scratch;
+  auto repo = Repository::openOrCreateBare(scratch.path() / "r.git");
+  REQUIRE(repo);
+  return repo->listRemote(options);
 }
 
 inline double secondsSince(std::chrono::steady_clock::time_point t0) {

@@ -22,13 +22,6 @@ using namespace gitfed::git::itest;
 
 namespace {
 
-Result<std::vector<RemoteRef>> lsRemote(const RemoteOptions& options) {
-  TempDir scratch;
-  auto repo = Repository::openOrCreateBare(scratch.path() / "r.git");
-  REQUIRE(repo);
-  return repo->listRemote(options);
-}
-
 std::string httpsUrlVia(const TcpProxy& proxy, const ServerRepo& repo) {
   return "https://localhost:" + std::to_string(proxy.port()) + "/" + repo.name;
 }

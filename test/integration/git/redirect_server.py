@@ -5,8 +5,11 @@ redirect mode: asks for basic auth (401) until the right credentials come,
 then answers every request with a 302 to TARGET + the request path.
 sink mode: logs each request (and whether it carried an Authorization header)
 and answers 401, as a server fishing for credentials would.
+answer mode: answers every request with --status (and --type, a small body):
+a server that is not a Git smart-HTTP server, or is failing.
 
 Usage: redirect_server.py MODE PORTFILE LOGFILE [--tls CERT KEY] [--auth USER:PASSWORD] [--target URL]
+                          [--status CODE] [--type CONTENT-TYPE]
 """
 import base64
 import http.server
@@ -18,6 +21,7 @@ def main():
     mode, port_file, log_file = sys.argv[1:4]
     args = sys.argv[4:]
     cert = key = auth = target = None
+    status, ctype = 200, "text/html"
     while args:
         if args[0] == "--tls":
             cert, key, args = args[1], args[2], args[3:]
@@ -25,6 +29,10 @@ def main():
             auth, args = args[1], args[2:]
         elif args[0] == "--target":
             target, args = args[1], args[2:]
+        elif args[0] == "--status":
+            status, args = int(args[1]), args[2:]
+        elif args[0] == "--type":
+            ctype, args = args[1], args[2:]
         else:
             sys.exit("unknown argument " + args[0])
     expected = "Basic " + base64.b64encode(auth.encode()).decode() if auth else None
@@ -37,6 +45,14 @@ def main():
             got = self.headers.get("Authorization")
             with open(log_file, "a") as log:
                 log.write("%s %s auth=%s\n" % (self.command, self.path, "yes" if got else "no"))
+            if mode == "answer":
+                body = b"<html>not a Git server</html>\n"
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             if mode == "redirect" and got == expected:
                 self.send_response(302)
                 self.send_header("Location", target + self.path)

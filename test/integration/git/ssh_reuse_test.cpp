@@ -93,13 +93,6 @@ class OtherSshd {
   std::unique_ptr<Child> child_;
 };
 
-Result<std::vector<RemoteRef>> lsRemote(const RemoteOptions& options) {
-  TempDir scratch;
-  auto repo = Repository::openOrCreateBare(scratch.path() / "r.git");
-  REQUIRE(repo);
-  return repo->listRemote(options);
-}
-
 }  // namespace
 
 TEST_CASE("ssh: checks, fetches and pushes share one connection; known_hosts is read at every operation",
