@@ -488,9 +488,19 @@ def kube_calls(agent):
     return sum(agent.metric("gitfed_kube_requests_total", {"verb": v}) or 0 for v in ("apply", "list", "delete"))
 
 
+def cluster_total(env, cluster, fn):
+    """fn summed over every agent of the cluster (leader and standby alike), so
+    that a leader change in the window cannot hide or invent a request."""
+    return sum(fn(a) or 0 for a in env.agents.values() if a.cluster.name == cluster and a.alive())
+
+
+def failed_rounds(agent):
+    """Rounds the agent ended Failed (its gitfed_reconciles_total{phase="Failed"})."""
+    return agent.metric("gitfed_reconciles_total", {"phase": "Failed"})
+
+
 def scenario_broken(env):
     before = {c: env.clusters[c].managed_snapshot() for c in CLUSTERS}
-    calls = {c: kube_calls(env.leader_of(c)) for c in CLUSTERS}
     broken = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: shop\n"
               "data:\n  key: [unterminated\n")
     text = open(os.path.join(env.checkout, "platform/cluster-info.yaml")).read()
@@ -499,6 +509,12 @@ def scenario_broken(env):
                       "platform/cluster-info.yaml": text.replace("team: platform", "team: platform-sre")})
     env.wait_converged(rev, timeout=60, phase="Failed")
     ok("broken: every cluster reports Failed at %s (agents and status branch)" % rev[:7])
+    # From here on every round of every agent is a retry of the broken
+    # revision (agent/daemon/README.md: a revision that does not render is
+    # neither applied nor healed, and no drift check runs while it is the
+    # newest). Counted over all agents of a cluster, from this point.
+    calls = {c: cluster_total(env, c, kube_calls) for c in CLUSTERS}
+    rounds = {c: cluster_total(env, c, failed_rounds) for c in CLUSTERS}
     for c in CLUSTERS:
         rep = env.leader_of(c).report()
         errs = rep["sync"]["errors"]
@@ -508,11 +524,16 @@ def scenario_broken(env):
         f = env.branch_file(c)
         require("file: apps/shop/broken.yaml" in f and re.search(r"line: \d+", f), "%s: the status file names file and line" % c)
         require(rep["sync"]["appliedRevision"] == env.revisions[-2], "%s: appliedRevision is still the last good one" % c)
-    time.sleep(5)  # a retry or two (backoff 1s, 2s, 4s)
+    # Two more retry rounds in every cluster (backoff from retryMin 1s
+    # doubling to retryMax 5s, +-10% jitter: the next two come within
+    # 1.1 * (2 + 4) s; the deadline leaves room for a loaded machine).
+    wait_for("two more failed retry rounds in every cluster",
+             lambda: all(cluster_total(env, c, failed_rounds) >= rounds[c] + 2 for c in CLUSTERS), 60)
     after = {c: env.clusters[c].managed_snapshot() for c in CLUSTERS}
     require(after == before, "nothing applied anywhere (gitfed's managedFields unchanged on every object)")
-    require(all(kube_calls(env.leader_of(c)) == calls[c] for c in CLUSTERS),
-            "no apply, list or delete request while the revision is broken")
+    moved = {c: cluster_total(env, c, kube_calls) - calls[c] for c in CLUSTERS}
+    require(all(v == 0 for v in moved.values()),
+            "no apply, list or delete request while the revision is broken (new requests per cluster: %s)" % moved)
     require(env.clusters["prod-eu-west"].get("configmap", "cluster-info", "platform")["metadata"]["labels"]["team"] == "platform",
             "the valid change next to the broken file was not applied either")
 
