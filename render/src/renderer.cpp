@@ -914,7 +914,7 @@ Rendered renderDocument(const Repository& repo, const SourceDocument& d, SourceD
   // considered clusters of the registry, with their shares.
   std::optional<std::int64_t> share;
   if (d.schedule >= 0 && inRegistry) {
-    SchedulePlan plan = scheduleOf(repo, repo.schedules[static_cast<std::size_t>(d.schedule)]);
+    SchedulePlan plan = scheduleOf(repo, repo.schedules[static_cast<std::size_t>(d.schedule)], &cluster.name);
     if (plan.active) {
       if (!plan.error.empty()) {
         out.errors.push_back(Diagnostic{d.source.path, d.source.line, plan.error, tenantName()});
@@ -1177,7 +1177,7 @@ const std::int64_t* SchedulePlan::find(const std::string& cluster) const {
   return nullptr;
 }
 
-SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s) {
+SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const std::string* onlyCluster) {
   SchedulePlan out;
   const SourceDocument& d = repo.documents[s.target];
   const SourceDocument* ns = s.namespaceDocument >= 0 ? &repo.documents[static_cast<std::size_t>(s.namespaceDocument)] : nullptr;
@@ -1210,8 +1210,9 @@ SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s) {
   auto plan = planReplicasIndexed(names, prefs, s.spec.totalReplicas, s.spec.rebalance, key);
   if (std::string problem = satisfySpread(d.placement.spread, labels, prefs, plan.replicas); !problem.empty())
     out.error = d.identity + ": " + problem;
-  out.clusters.reserve(names.size());
-  for (std::size_t i = 0; i < names.size(); ++i) out.clusters.emplace_back(*names[i], plan.replicas[i] + plan.overflow[i]);
+  out.clusters.reserve(onlyCluster ? 1 : names.size());
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (!onlyCluster || *names[i] == *onlyCluster) out.clusters.emplace_back(*names[i], plan.replicas[i] + plan.overflow[i]);
   return out;
 }
 

@@ -202,7 +202,8 @@ struct SchedulePlan {
   std::string error;  // begins with the target's identity
   const std::int64_t* find(const std::string& cluster) const;
 };
-SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& schedule);
+// `onlyCluster`: keep only that cluster's share in `clusters` (a render needs no more).
+SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& schedule, const std::string* onlyCluster = nullptr);
 
 // Spread constraints of a federated object without an RSP, checked on the
 // replicas it renders with on the registry's clusters: "" or the error.
