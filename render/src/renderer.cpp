@@ -216,7 +216,12 @@ class Loader {
 
     if (av == "gitfed.io/v1alpha1" && k == "Cluster") return addCluster(doc, source, id);
     if (av == "core.kubefed.io/v1beta1" && k == "FederatedTypeConfig") return addTypeConfig(doc, source, id);
-    if (av == "scheduling.kubefed.io/v1alpha1" && k == "ReplicaSchedulingPreference") return;
+    if (k == "ReplicaSchedulingPreference") {
+      if (av != "scheduling.kubefed.io/v1alpha1")
+        return error(id + ": apiVersion " + av +
+                     " has no ReplicaSchedulingPreference; it is scheduling.kubefed.io/v1alpha1 (section 8)");
+      return addSchedule(doc, source, id);
+    }
     if (av == "gitfed.io/v1alpha1" && k == "Tenant") return addTenant(doc, source, id);
     SourceDocument sd;
     sd.apiVersion = av;
@@ -233,6 +238,8 @@ class Loader {
     sd.packed = json::to_msgpack(doc);
     repo_.documents.push_back(std::move(sd));
   }
+
+  std::vector<ReplicaSchedule> schedules;
 
   static void finish(Repository& repo_) {
     // Target types need every FederatedTypeConfig, wherever it is in the repository.
@@ -260,6 +267,18 @@ class Loader {
   }
 
  private:
+  void addSchedule(const json& doc, const SourceRef& source, const std::string& id) {
+    auto spec = parseReplicaSchedulingPreference(doc, id);
+    if (!spec) return err(source, spec.error().message);
+    ReplicaSchedule s;
+    s.name = doc["metadata"]["name"].get<std::string>();
+    s.ns = stringAt(doc["metadata"], "namespace");
+    s.identity = id;
+    s.source = source;
+    s.spec = std::move(*spec);
+    schedules.push_back(std::move(s));
+  }
+
   void addCluster(const json& doc, const SourceRef& source, const std::string& id) {
     ClusterEntry entry;
     entry.name = doc["metadata"]["name"].get<std::string>();
@@ -367,8 +386,20 @@ class Loader {
     out.mode = Placement::Mode::Nowhere;
     if (!placement.is_object()) return fail(where + " must be a mapping");
     for (const auto& [field, v] : placement.items())
-      if (field != "clusters" && field != "clusterSelector")
-        return fail(where + ": unknown field \"" + field + "\" (expected clusters, clusterSelector)");
+      if (field != "clusters" && field != "clusterSelector" && field != "clusterAffinity" && field != "spreadConstraints")
+        return fail(where + ": unknown field \"" + field +
+                    "\" (expected clusters, clusterSelector, clusterAffinity, spreadConstraints)");
+    if (const json* affinity = member(placement, "clusterAffinity")) {
+      auto parsed = parseClusterAffinity(*affinity, where + ".clusterAffinity");
+      if (!parsed) return std::unexpected(parsed.error());
+      out.affinity = std::move(*parsed);
+      out.mode = Placement::Mode::Everywhere;  // affinity alone: every cluster it allows (section 8.4)
+    }
+    if (const json* spread = member(placement, "spreadConstraints")) {
+      auto parsed = parseSpreadConstraints(*spread, where + ".spreadConstraints");
+      if (!parsed) return std::unexpected(parsed.error());
+      out.spread = std::move(*parsed);
+    }
     if (const json* clusters = member(placement, "clusters")) {
       if (!clusters->is_array()) return fail(where + ".clusters must be a list");
       out.mode = Placement::Mode::Names;
@@ -539,6 +570,7 @@ class Loader {
 }  // namespace
 
 bool Placement::matches(const ClusterIdentity& cluster) const {
+  if (!affinity.allows(cluster.labels)) return false;
   switch (mode) {
     case Mode::Everywhere:
       return true;
@@ -609,6 +641,7 @@ namespace {
 struct FilePart {
   Repository part;
   std::vector<PendingTypeConfig> typeConfigs;
+  std::vector<ReplicaSchedule> schedules;
 };
 
 FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions& options) {
@@ -621,6 +654,7 @@ FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions
     d.value = json();  // this document's tree is packed now: free it before the next one is parsed
   }
   fp.typeConfigs = std::move(loader.typeConfigs);
+  fp.schedules = std::move(loader.schedules);
   return fp;
 }
 
@@ -641,6 +675,62 @@ std::vector<FilePart> loadFiles(const SourceTree& tree, const std::vector<FileRe
   work();
   pool.clear();  // joins
   return parts;
+}
+
+}  // namespace
+
+namespace {
+
+// Each RSP to the federated object of its namespace and name (section 8.1).
+void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
+  std::map<std::tuple<std::string, std::string>, std::vector<std::size_t>> byName;
+  for (std::size_t i = 0; i < repo.documents.size(); ++i)
+    if (repo.documents[i].federated) byName[{repo.documents[i].ns, repo.documents[i].name}].push_back(i);
+  for (auto& s : schedules) {
+    auto tenantOf = [&](const std::string& path) {
+      for (const auto& t : repo.tenants)
+        for (const auto& p : t.paths)
+          if (path == p || (path.starts_with(p) && path.size() > p.size() && path[p.size()] == '/')) return t.name;
+      return std::string();
+    };
+    auto error = [&](std::string message) {
+      repo.errors.push_back(Diagnostic{s.source.path, s.source.line, s.identity + ": " + message, tenantOf(s.source.path)});
+    };
+    std::string target = s.ns.empty() ? s.name : s.ns + "/" + s.name;
+    auto it = byName.find({s.ns, s.name});
+    const SourceDocument* wrongKind = nullptr;
+    std::optional<std::size_t> found;
+    if (it != byName.end())
+      for (std::size_t i : it->second) {
+        if (repo.documents[i].kind == s.spec.targetKind)
+          found = i;
+        else if (repo.documents[i].kind == "FederatedDeployment" || repo.documents[i].kind == "FederatedReplicaSet" ||
+                 repo.documents[i].kind == "FederatedStatefulSet")
+          wrongKind = &repo.documents[i];
+      }
+    if (!found) {
+      if (wrongKind)
+        error("targetKind is " + s.spec.targetKind + ", but " + target + " is a " + wrongKind->kind + " (" +
+              wrongKind->source.path + ":" + std::to_string(wrongKind->source.line) + ")");
+      else
+        error("no " + s.spec.targetKind + " " + target +
+              " to schedule (an RSP has the namespace and name of its target)");
+      continue;
+    }
+    SourceDocument& d = repo.documents[*found];
+    if (d.schedule >= 0) {
+      const auto& other = repo.schedules[static_cast<std::size_t>(d.schedule)];
+      error(d.identity + " is already scheduled by " + other.source.path + ":" + std::to_string(other.source.line));
+      continue;
+    }
+    s.target = *found;
+    for (std::size_t i = 0; i < repo.documents.size(); ++i)
+      if (repo.documents[i].federated && repo.documents[i].target.kind == "Namespace" &&
+          repo.documents[i].target.apiVersion == "v1" && repo.documents[i].name == d.ns)
+        s.namespaceDocument = static_cast<int>(i);
+    d.schedule = static_cast<int>(repo.schedules.size());
+    repo.schedules.push_back(std::move(s));
+  }
 }
 
 }  // namespace
@@ -710,7 +800,9 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
   // Merge in file order: errors, then the registry and the type configs, whose
   // duplicates are judged across files.
   std::map<std::string, SourceRef> typeConfigSources;
+  std::vector<ReplicaSchedule> schedules;
   for (auto& fp : parts) {
+    for (auto& s : fp.schedules) schedules.push_back(std::move(s));
     for (auto& e : fp.part.errors) {
       e.tenant = tenantName(e.path);
       repo.errors.push_back(std::move(e));
@@ -753,6 +845,7 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
     fp = FilePart{};
   }
   Loader::finish(repo);
+  linkSchedules(repo, std::move(schedules));
   return repo;
 }
 
@@ -805,7 +898,8 @@ struct TenantContext {
   bool enforce = true;
 };
 
-Rendered renderDocument(const SourceDocument& d, SourceDocument* owned, const ClusterIdentity& cluster,
+Rendered renderDocument(const Repository& repo, const SourceDocument& d, SourceDocument* owned,
+                        const ClusterIdentity& cluster, bool inRegistry,
                         const std::unordered_map<std::string, bool>& namespacePlaced, const TenantContext& tenants,
                         Preformat preformat) {
   Rendered out;
@@ -815,7 +909,28 @@ Rendered renderDocument(const SourceDocument& d, SourceDocument* owned, const Cl
     if (!spec) return out;  // the tenant is not on this cluster, nor are its objects
     tenant = &*spec;
   }
-  if (!d.placement.matches(cluster)) return out;
+  auto tenantName = [&] { return tenant ? tenant->name : std::string(); };
+  // Replica scheduling (8): an active RSP places the target on exactly the
+  // considered clusters of the registry, with their shares.
+  std::optional<std::int64_t> share;
+  if (d.schedule >= 0 && inRegistry) {
+    SchedulePlan plan = scheduleOf(repo, repo.schedules[static_cast<std::size_t>(d.schedule)], &cluster.name);
+    if (plan.active) {
+      if (!plan.error.empty()) {
+        out.errors.push_back(Diagnostic{d.source.path, d.source.line, plan.error, tenantName()});
+        return out;
+      }
+      const std::int64_t* n = plan.find(cluster.name);
+      if (!n) return out;
+      share = *n;
+    }
+  }
+  if (!share && !d.placement.matches(cluster)) return out;
+  if (!share && d.federated && !d.placement.spread.empty())
+    if (std::string problem = checkSpreadWithoutSchedule(repo, d); !problem.empty()) {
+      out.errors.push_back(Diagnostic{d.source.path, d.source.line, problem, tenantName()});
+      return out;
+    }
   bool namespaced = d.federated ? d.target.namespaced : !d.ns.empty();
   if (namespaced && !d.ns.empty()) {
     auto it = namespacePlaced.find(d.ns);
@@ -870,6 +985,12 @@ Rendered renderDocument(const SourceDocument& d, SourceDocument* owned, const Cl
     }
     // An override of /metadata as a whole keeps the object's identity.
     if (!fixIdentity()) return error("overrides made metadata something other than a mapping");
+    // The RSP's share replaces any override of /spec/replicas (8.2).
+    if (share) {
+      json& targetSpec = obj["spec"];
+      if (!targetSpec.is_object()) targetSpec = json::object();
+      targetSpec["replicas"] = *share;
+    }
   }
   if (auto r = substituteValues(obj, cluster); !r) return error(r.error().message);
   if (obj["metadata"]["name"].get_ref<const std::string&>().empty()) return error("metadata.name is empty after substitution");
@@ -914,7 +1035,9 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   result.errors = repo.errors;
   ClusterIdentity& cluster = result.cluster;
   cluster.name = name;
-  if (const ClusterEntry* entry = repo.findCluster(name)) cluster.labels = entry->labels;
+  const ClusterEntry* entry = repo.findCluster(name);
+  const bool inRegistry = entry != nullptr;
+  if (entry) cluster.labels = entry->labels;
   for (const auto& [k, v] : localLabels) cluster.labels[k] = v;
 
   // Tenants (10) placed here, with this cluster's overrides.
@@ -956,8 +1079,8 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   std::vector<char> present(n, 0);
   std::vector<std::vector<Diagnostic>> errors(n);
   auto one = [&](std::size_t i) {
-    Rendered r = renderDocument(repo.documents[i], owned ? &owned->documents[i] : nullptr, cluster, namespacePlaced,
-                                tenants, preformat);
+    Rendered r = renderDocument(repo, repo.documents[i], owned ? &owned->documents[i] : nullptr, cluster, inRegistry,
+                                namespacePlaced, tenants, preformat);
     if (r.object) {
       objects[i] = std::move(*r.object);
       present[i] = 1;
@@ -1047,6 +1170,84 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
 }  // namespace gitfed::render
 
 namespace gitfed::render {
+
+const std::int64_t* SchedulePlan::find(const std::string& cluster) const {
+  for (const auto& [name, n] : clusters)
+    if (name == cluster) return &n;
+  return nullptr;
+}
+
+SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const std::string* onlyCluster) {
+  SchedulePlan out;
+  const SourceDocument& d = repo.documents[s.target];
+  const SourceDocument* ns = s.namespaceDocument >= 0 ? &repo.documents[static_cast<std::size_t>(s.namespaceDocument)] : nullptr;
+  std::vector<const std::string*> names;
+  std::vector<std::optional<ClusterPreference>> prefs;
+  std::vector<const Labels*> labels;
+  auto star = s.spec.clusters.find("*");
+  for (const auto& c : repo.clusters) {
+    // Required affinity always applies; the rest of the placement only with
+    // intersectWithClusterSelector, as in KubeFed (8.2).
+    if (!d.placement.affinity.allows(c.labels)) continue;
+    if (s.spec.intersectWithClusterSelector) {
+      ClusterIdentity id{c.name, c.labels};
+      if (!d.placement.matches(id) || (ns && !ns->placement.matches(id))) continue;
+    }
+    names.push_back(&c.name);
+    labels.push_back(&c.labels);
+    auto it = s.spec.clusters.find(c.name);
+    if (it == s.spec.clusters.end()) it = star;  // an entry is not merged with "*"
+    std::optional<ClusterPreference> p;
+    if (it != s.spec.clusters.end()) {
+      p = it->second;
+      p->preferredScore = d.placement.affinity.score(c.labels);
+    }
+    prefs.push_back(p);
+  }
+  if (names.empty()) return out;  // nothing considered: the RSP changes nothing, as in KubeFed
+  out.active = true;
+  std::string key = s.ns.empty() ? s.name : s.ns + "/" + s.name;  // KubeFed's QualifiedName
+  auto plan = planReplicasIndexed(names, prefs, s.spec.totalReplicas, s.spec.rebalance, key);
+  if (std::string problem = satisfySpread(d.placement.spread, labels, prefs, plan.replicas); !problem.empty())
+    out.error = d.identity + ": " + problem;
+  out.clusters.reserve(onlyCluster ? 1 : names.size());
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (!onlyCluster || *names[i] == *onlyCluster) out.clusters.emplace_back(*names[i], plan.replicas[i] + plan.overflow[i]);
+  return out;
+}
+
+std::string checkSpreadWithoutSchedule(const Repository& repo, const SourceDocument& d) {
+  json doc = d.value();
+  std::int64_t base = 1;  // Kubernetes' default
+  if (const json* spec = member(doc, "spec"))
+    if (const json* t = member(*spec, "template"))
+      if (const json* ts = member(*t, "spec"))
+        if (const json* r = member(*ts, "replicas"); r && r->is_number_integer()) base = r->get<std::int64_t>();
+  std::vector<const Labels*> labels;
+  std::vector<std::int64_t> replicas;
+  for (const auto& c : repo.clusters) {
+    ClusterIdentity id{c.name, c.labels};
+    if (!d.placement.matches(id)) continue;
+    std::int64_t n = base;
+    for (const auto& o : d.overrides)
+      if (o.matches(id))
+        for (const auto& item : o.items)
+          if (item.path.text == "/spec/replicas")
+            n = item.op == PatchOp::Remove ? 1 : (item.value.is_number_integer() ? item.value.get<std::int64_t>() : n);
+    labels.push_back(&c.labels);
+    replicas.push_back(n);
+  }
+  for (std::size_t i = 0; i < d.placement.spread.size(); ++i) {
+    const auto& c = d.placement.spread[i];
+    if (!c.doNotSchedule) continue;
+    SpreadDomains domains = spreadDomains(c, labels, replicas);
+    if (domains.skew() > c.maxSkew)
+      return d.identity + ": spec.placement.spreadConstraints[" + std::to_string(i) + "] (" + c.describe() +
+             ") is not met by the replicas its overrides give: " + domains.describe() + " (skew " +
+             std::to_string(domains.skew()) + ")";
+  }
+  return {};
+}
 
 bool RenderResult::platformOk() const {
   return std::ranges::none_of(errors, [](const Diagnostic& d) { return d.tenant.empty(); });

@@ -116,6 +116,42 @@ ValidationReport validateFleet(const render::Repository& repo, const ValidateOpt
     }
   }
 
+  // Replica scheduling (render spec 8.6).
+  for (const auto& s : repo.schedules) {
+    const auto& d = repo.documents[s.target];
+    std::int64_t minimums = 0;
+    auto plan = render::scheduleOf(repo, s);
+    for (const auto& [name, n] : plan.clusters) {
+      (void)n;
+      auto it = s.spec.clusters.find(name);
+      if (it == s.spec.clusters.end()) it = s.spec.clusters.find("*");
+      if (it != s.spec.clusters.end()) minimums += it->second.minReplicas;
+    }
+    if (plan.active && s.spec.totalReplicas < minimums)
+      c.add(Severity::Warning, s.source.path, s.source.line,
+            s.identity + ": totalReplicas " + std::to_string(s.spec.totalReplicas) + " is below the sum of minReplicas (" +
+                std::to_string(minimums) + "): later clusters in the plan get less than their minimum");
+    for (const auto& [name, pref] : s.spec.clusters)
+      if (name != "*" && !repo.findCluster(name))
+        c.add(Severity::Warning, s.source.path, s.source.line,
+              s.identity + ": spec.clusters names cluster \"" + name + "\", which is not in the registry");
+    if (!plan.active) continue;
+    for (std::size_t i = 0; i < d.overrides.size(); ++i)
+      for (const auto& item : d.overrides[i].items)
+        if (item.path.text == "/spec/replicas") {
+          bool replaced = std::ranges::any_of(plan.clusters, [&](const auto& cl) {
+            const auto* entry = repo.findCluster(cl.first);
+            return d.overrides[i].matches(render::ClusterIdentity{cl.first, entry ? entry->labels : render::Labels{}});
+          });
+          if (replaced)
+            c.add(Severity::Warning, d.source.path, d.source.line,
+                  d.identity + ": spec.overrides[" + std::to_string(i) + "] sets /spec/replicas, which " + s.identity +
+                      " replaces on the clusters it schedules (the override has no effect there)");
+        }
+    if (std::ranges::all_of(plan.clusters, [](const auto& cl) { return cl.second == 0; }))
+      c.add(Severity::Warning, s.source.path, s.source.line, s.identity + ": " + d.identity + " gets 0 replicas on every cluster");
+  }
+
   // Render every cluster: errors, schema problems, and who gets what.
   std::vector<std::size_t> placedCount(repo.documents.size(), 0);
   std::vector<std::size_t> tenantPlaced(repo.tenants.size(), 0);

@@ -522,7 +522,8 @@ TEST_CASE("output: the same name in other groups or kinds is no duplicate", "[re
 TEST_CASE("non-output kinds: Cluster, FederatedTypeConfig, ReplicaSchedulingPreference", "[render][output]") {
   MemoryTree t;
   t.file("a.yaml", "apiVersion: scheduling.kubefed.io/v1alpha1\nkind: ReplicaSchedulingPreference\nmetadata: {name: r, namespace: shop}\n"
-                   "spec: {totalReplicas: 10}\n");
+                   "spec: {totalReplicas: 10, targetKind: FederatedDeployment}\n"
+                   "---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: r, namespace: shop}\n");
   auto r = renderOk(t, "eu");
   CHECK(r.objects.empty());
 }

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "gitfed/render/renderer.h"
+#include "support/memory_tree.h"
 #include "gitfed/review/fleet_diff.h"
 #include "gitfed/review/unified_diff.h"
 #include "support/run.h"
@@ -266,4 +267,27 @@ TEST_CASE("diff: --base/--head read two revisions of a Git repository, no checko
   CHECK(unknown.err.find("unknown revision") != std::string::npos);
   auto notRepo = run(gitfedBinary() + " diff --repo " + shellQuote(d.path().string() + "/nope") + " --base a --head b");
   CHECK(notRepo.status == 2);
+}
+
+TEST_CASE("a changed RSP weight shows as replica moves per cluster", "[review][diff][schedule]") {
+  auto repoWith = [](const std::string& weightA) {
+    gitfed::test::MemoryTree tree;
+    tree.file("clusters.yaml",
+              "apiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata: {name: a}\n---\n"
+              "apiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata: {name: b}\n")
+        .file("web.yaml",
+              "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: web, namespace: shop}\n"
+              "spec: {placement: {clusterSelector: {}}}\n")
+        .file("rsp.yaml",
+              "apiVersion: scheduling.kubefed.io/v1alpha1\nkind: ReplicaSchedulingPreference\nmetadata: {name: web, namespace: shop}\n"
+              "spec: {targetKind: FederatedDeployment, totalReplicas: 10, clusters: {a: {weight: " + weightA +
+                  "}, b: {weight: 1}}}\n");
+    return gitfed::render::loadRepository(tree);
+  };
+  auto diff = gitfed::review::diffFleet(repoWith("1"), repoWith("4"));
+  REQUIRE(diff.clusters.size() == 2);
+  REQUIRE(diff.clusters[0].changes.size() == 1);
+  CHECK_THAT(diff.clusters[0].changes[0].diff, Catch::Contains("-  replicas: 5") && Catch::Contains("+  replicas: 8"));
+  REQUIRE(diff.clusters[1].changes.size() == 1);
+  CHECK_THAT(diff.clusters[1].changes[0].diff, Catch::Contains("-  replicas: 5") && Catch::Contains("+  replicas: 2"));
 }

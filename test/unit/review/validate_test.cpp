@@ -194,3 +194,25 @@ TEST_CASE("validate: a tenant's errors are errors; placements are still judged; 
   CHECK_FALSE(has(r, "FederatedConfigMap team/a: placement selects no cluster"));
   CHECK(has(r, "tenants.yaml:6: warning: Tenant lab: placement selects no cluster of the registry"));
 }
+
+TEST_CASE("validate warns about replica scheduling", "[review][validate][schedule]") {
+  gitfed::test::MemoryTree tree;
+  tree.file("clusters.yaml",
+            "apiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata: {name: a}\n---\n"
+            "apiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata: {name: b}\n")
+      .file("web.yaml",
+            "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: web, namespace: shop}\n"
+            "spec:\n  placement: {clusterSelector: {}}\n"
+            "  overrides:\n  - {clusterName: a, clusterOverrides: [{path: /spec/replicas, value: 3}]}\n")
+      .file("rsp.yaml",
+            "apiVersion: scheduling.kubefed.io/v1alpha1\nkind: ReplicaSchedulingPreference\nmetadata: {name: web, namespace: shop}\n"
+            "spec: {targetKind: FederatedDeployment, totalReplicas: 0, clusters: {a: {minReplicas: 2}, b: {minReplicas: 1}, gone: {weight: 1}}}\n");
+  auto report = gitfed::review::validateFleet(gitfed::render::loadRepository(tree));
+  std::string all;
+  for (const auto& f : report.findings) all += f.format() + "\n";
+  INFO(all);
+  CHECK_THAT(all, Catch::Contains("totalReplicas 0 is below the sum of minReplicas (3)"));
+  CHECK_THAT(all, Catch::Contains("spec.clusters names cluster \"gone\", which is not in the registry"));
+  CHECK_THAT(all, Catch::Contains("web.yaml:1: warning: FederatedDeployment shop/web: spec.overrides[0] sets /spec/replicas"));
+  CHECK_THAT(all, Catch::Contains("gets 0 replicas on every cluster"));
+}

@@ -17,6 +17,7 @@
 #include "gitfed/render/diagnostic.h"
 #include "gitfed/render/document_reader.h"
 #include "gitfed/render/json_patch.h"
+#include "gitfed/render/schedule.h"
 #include "gitfed/render/selector.h"
 #include "gitfed/render/source_tree.h"
 #include "gitfed/render/substitution.h"
@@ -58,6 +59,9 @@ struct Placement {
   Mode mode = Mode::Everywhere;
   std::vector<std::string> names;
   Selector selector;
+  // Federated objects only (section 8): ANDed with the above.
+  ClusterAffinity affinity;
+  std::vector<SpreadConstraint> spread;
   bool matches(const ClusterIdentity& cluster) const;
 };
 
@@ -92,6 +96,18 @@ struct SourceDocument {
   bool federated = false;
   TargetType target;
   std::vector<Override> overrides;
+  int schedule = -1;  // index into Repository::schedules when an RSP schedules its replicas
+};
+
+// A ReplicaSchedulingPreference (section 8), checked, and linked to its target.
+struct ReplicaSchedule {
+  std::string ns;
+  std::string name;
+  std::string identity;  // "ReplicaSchedulingPreference ns/name"
+  SourceRef source;
+  ReplicaSchedulingSpec spec;
+  std::size_t target = 0;  // index into Repository::documents
+  int namespaceDocument = -1;  // the FederatedNamespace of its namespace, if any
 };
 
 // A Tenant (gitfed.io/v1alpha1, docs/render-spec.md section 10), as loaded:
@@ -111,6 +127,7 @@ struct Repository {
   std::vector<SourceDocument> documents;  // plain and federated objects, in file order
   std::vector<ClusterEntry> clusters;      // the registry, in file order
   std::vector<TenantDocument> tenants;     // in file order
+  std::vector<ReplicaSchedule> schedules;  // RSPs with a target, in file order
   std::map<std::string, TargetType> federatedTypes;  // from FederatedTypeConfigs, by federated kind
   std::vector<Diagnostic> errors;          // everything wrong with the repository as such
   std::size_t files = 0;                   // files read
@@ -174,6 +191,23 @@ RenderResult renderCluster(const Repository& repo, const std::string& name, cons
 enum class Preformat { None, Yaml, Json };
 RenderResult renderCluster(Repository&& repo, const std::string& name, const Labels& localLabels = {},
                            Preformat preformat = Preformat::None);
+
+// The replica plan of an RSP over the registry (section 8): every considered
+// cluster, in registry order, with its share. `active` is false when no
+// cluster is considered (the RSP then changes nothing); `error` is set when a
+// DoNotSchedule spread constraint cannot be met.
+struct SchedulePlan {
+  bool active = false;
+  std::vector<std::pair<std::string, std::int64_t>> clusters;
+  std::string error;  // begins with the target's identity
+  const std::int64_t* find(const std::string& cluster) const;
+};
+// `onlyCluster`: keep only that cluster's share in `clusters` (a render needs no more).
+SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& schedule, const std::string* onlyCluster = nullptr);
+
+// Spread constraints of a federated object without an RSP, checked on the
+// replicas it renders with on the registry's clusters: "" or the error.
+std::string checkSpreadWithoutSchedule(const Repository& repo, const SourceDocument& document);
 
 // The spec's kind rank (section 7): Namespace first, unknown kinds last.
 int kindRank(const std::string& kind);

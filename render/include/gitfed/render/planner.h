@@ -1,0 +1,60 @@
+#pragma once
+// KubeFed's replica planner (pkg/controller/util/planner/planner.go in
+// kubernetes-sigs/kubefed), ported exactly: how many of an RSP's replicas
+// each available cluster runs. Pure values and functions; thread-safe.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gitfed::render {
+
+// One entry of ReplicaSchedulingPreference spec.clusters.
+struct ClusterPreference {
+  std::int64_t minReplicas = 0;
+  std::optional<std::int64_t> maxReplicas;  // nullopt: unbounded
+  std::int64_t weight = 0;
+  // gitfed: the score of placement.clusterAffinity's preferred terms that
+  // match the cluster; it orders clusters of equal weight (0 keeps KubeFed's order).
+  std::int64_t preferredScore = 0;
+};
+
+struct PlannerInput {
+  std::map<std::string, ClusterPreference> preferences;  // by cluster name, or "*"
+  std::int64_t totalReplicas = 0;
+  bool rebalance = false;
+  std::vector<std::string> availableClusters;
+  // Live inputs KubeFed measures; empty in a render (a later issue feeds them from peers' reports).
+  std::map<std::string, std::int64_t> currentReplicas;
+  std::map<std::string, std::int64_t> estimatedCapacity;
+  std::string key;  // KubeFed's replicaSetKey: "namespace/name" in production, "" in its tests
+};
+
+struct ReplicaPlan {
+  std::map<std::string, std::int64_t> replicas;  // a key for every available cluster
+  std::map<std::string, std::int64_t> overflow;  // only values > 0
+};
+
+ReplicaPlan planReplicas(const PlannerInput& input);
+
+// The same algorithm over parallel vectors (what the renderer calls, once per
+// target and cluster, so it avoids maps): cluster i is names[i], with its
+// resolved preference (nullopt: no entry and no "*", plan 0), and its live
+// inputs (-1: unknown). Returns the plan, and the overflow (0: none), by index.
+struct IndexedPlan {
+  std::vector<std::int64_t> replicas;
+  std::vector<std::int64_t> overflow;
+};
+IndexedPlan planReplicasIndexed(const std::vector<const std::string*>& names,
+                                const std::vector<std::optional<ClusterPreference>>& preferences,
+                                std::int64_t totalReplicas, bool rebalance, std::string_view key,
+                                const std::vector<std::int64_t>& currentReplicas = {},
+                                const std::vector<std::int64_t>& estimatedCapacity = {});
+
+// Go's hash/fnv New32 (FNV-1, not FNV-1a) over `a` followed by `b`.
+std::uint32_t fnv1Hash32(std::string_view a, std::string_view b);
+
+}  // namespace gitfed::render

@@ -1,0 +1,135 @@
+#include "gitfed/render/planner.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace gitfed::render {
+
+std::uint32_t fnv1Hash32(std::string_view a, std::string_view b) {
+  std::uint32_t h = 2166136261u;
+  for (std::string_view part : {a, b})
+    for (char c : part) {
+      h *= 16777619u;
+      h ^= static_cast<unsigned char>(c);
+    }
+  return h;
+}
+
+IndexedPlan planReplicasIndexed(const std::vector<const std::string*>& names,
+                                const std::vector<std::optional<ClusterPreference>>& preferences,
+                                std::int64_t totalReplicas, bool rebalance, std::string_view key,
+                                const std::vector<std::int64_t>& currentReplicas,
+                                const std::vector<std::int64_t>& estimatedCapacity) {
+  const std::size_t n = names.size();
+  IndexedPlan out{std::vector<std::int64_t>(n, 0), std::vector<std::int64_t>(n, 0)};
+  auto& plan = out.replicas;
+  auto capacity = [&](std::size_t i) { return i < estimatedCapacity.size() ? estimatedCapacity[i] : -1; };
+  auto current = [&](std::size_t i) { return i < currentReplicas.size() ? currentReplicas[i] : -1; };
+  std::vector<std::uint32_t> hash(n, 0);
+  std::vector<std::size_t> order;
+  order.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (preferences[i]) {
+      hash[i] = fnv1Hash32(*names[i], key);
+      order.push_back(i);
+    }
+  // Weight descending, then hash ascending (KubeFed's byWeight). gitfed adds
+  // the preferred-affinity score between them (0 when absent) and the name as
+  // the last key, so an exact hash tie is ordered too (Go's sort is not stable).
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto &pa = *preferences[a], &pb = *preferences[b];
+    if (pa.weight != pb.weight) return pa.weight > pb.weight;
+    if (pa.preferredScore != pb.preferredScore) return pa.preferredScore > pb.preferredScore;
+    if (hash[a] != hash[b]) return hash[a] < hash[b];
+    return *names[a] < *names[b];
+  });
+
+  std::int64_t remaining = totalReplicas;
+  for (std::size_t i : order) {
+    std::int64_t m = std::min(preferences[i]->minReplicas, remaining);
+    if (capacity(i) >= 0) m = std::min(m, capacity(i));
+    remaining -= m;
+    plan[i] = m;
+  }
+
+  std::vector<std::int64_t> preallocated(n, 0);
+  if (!rebalance) {
+    for (std::size_t i : order) {
+      std::int64_t planned = plan[i];
+      if (current(i) < 0 || current(i) <= planned) continue;
+      std::int64_t target = current(i);
+      if (preferences[i]->maxReplicas) target = std::min(*preferences[i]->maxReplicas, target);
+      if (capacity(i) >= 0) target = std::min(capacity(i), target);
+      std::int64_t extra = std::max<std::int64_t>(0, std::min(target - planned, remaining));
+      remaining -= extra;
+      preallocated[i] = extra;
+      plan[i] = extra + planned;
+    }
+  }
+
+  std::vector<std::int64_t> overflow(n, 0);
+  std::vector<std::size_t> active = order, next;
+  for (bool modified = true; modified && remaining > 0;) {
+    modified = false;
+    std::int64_t weightSum = 0;
+    for (std::size_t i : active) weightSum += preferences[i]->weight;
+    next.clear();
+    const std::int64_t distribute = remaining;
+    for (std::size_t i : active) {
+      if (weightSum <= 0) break;
+      const ClusterPreference& p = *preferences[i];
+      std::int64_t start = plan[i];
+      // The share of this pass, rounded up: earlier clusters take it first.
+      std::int64_t extra = std::min((distribute * p.weight + weightSum - 1) / weightSum, remaining);
+      std::int64_t used = std::min(extra, preallocated[i]);
+      preallocated[i] -= used;
+      extra -= used;
+      if (used > 0) modified = true;
+      std::int64_t total = start + extra;
+      bool full = false;
+      if (p.maxReplicas && total > *p.maxReplicas) {
+        total = *p.maxReplicas;
+        full = true;
+      }
+      if (capacity(i) >= 0 && total > capacity(i)) {
+        overflow[i] = total - capacity(i);
+        total = capacity(i);
+        full = true;
+      }
+      if (!full) next.push_back(i);
+      remaining -= total - start;
+      plan[i] = total;
+      if (total > start) modified = true;
+    }
+    std::swap(active, next);
+  }
+  // rebalance=false: overflow only for replicas that could not be placed anywhere.
+  for (std::size_t i = 0; i < n; ++i) out.overflow[i] = rebalance ? overflow[i] : std::max<std::int64_t>(0, std::min(overflow[i], remaining));
+  return out;
+}
+
+ReplicaPlan planReplicas(const PlannerInput& in) {
+  std::vector<const std::string*> names;
+  std::vector<std::optional<ClusterPreference>> prefs;
+  std::vector<std::int64_t> current, capacity;
+  auto star = in.preferences.find("*");
+  for (const auto& cluster : in.availableClusters) {
+    names.push_back(&cluster);
+    auto it = in.preferences.find(cluster);
+    if (it == in.preferences.end()) it = star;  // not merged with "*": an entry stands alone
+    prefs.push_back(it == in.preferences.end() ? std::nullopt : std::optional(it->second));
+    auto c = in.currentReplicas.find(cluster);
+    current.push_back(c == in.currentReplicas.end() ? -1 : c->second);
+    auto e = in.estimatedCapacity.find(cluster);
+    capacity.push_back(e == in.estimatedCapacity.end() ? -1 : e->second);
+  }
+  auto plan = planReplicasIndexed(names, prefs, in.totalReplicas, in.rebalance, in.key, current, capacity);
+  ReplicaPlan out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out.replicas[*names[i]] = plan.replicas[i];
+    if (plan.overflow[i] > 0) out.overflow[*names[i]] = plan.overflow[i];
+  }
+  return out;
+}
+
+}  // namespace gitfed::render
