@@ -20,8 +20,10 @@ echo "$out"
 [[ "$out" == *"0 errors, 0 warnings"* ]]
 
 cp -r "$fleet" "$work/broken"
-# A typo'd field and a string where the API wants an integer.
-sed -i '0,/      replicas: 2/s//      replicas: "2"\n      replica: 3/' "$work/broken/apps/shop/web-deployment.yaml"
+# A typo'd field and a string where the API wants an integer. (Not in
+# /spec/replicas: the RSP web-rsp.yaml replaces it on every registry cluster.)
+sed -i '0,/      replicas: 2/s//      replicas: 2\n      replica: 3/' "$work/broken/apps/shop/web-deployment.yaml"
+sed -i 's/^      revisionHistoryLimit: 5$/      revisionHistoryLimit: "5"/' "$work/broken/apps/shop/web-deployment.yaml"
 sed -i 's/^      schedule: .*/      schedule: 42/' "$work/broken/apps/shop/web-uploads-backup.yaml"
 set +e
 out=$("$gitfed" validate --schema-dir "$work/schemas" "$work/broken")
@@ -30,6 +32,6 @@ set -e
 echo "$out"
 [[ $status == 2 ]] || { echo "expected exit 2, got $status"; exit 1; }
 grep -q 'apps/shop/web-deployment.yaml:1: error: Deployment shop/web: /spec/replica: unknown field "replica"' <<<"$out"
-grep -q 'apps/shop/web-deployment.yaml:1: error: Deployment shop/web: /spec/replicas: must be an integer, not string (clusters: staging-eu-west)' <<<"$out"
+grep -q 'apps/shop/web-deployment.yaml:1: error: Deployment shop/web: /spec/revisionHistoryLimit: must be an integer, not string (clusters: all clusters)' <<<"$out"
 grep -q 'apps/shop/web-uploads-backup.yaml:3: error: BackupSchedule shop/web-uploads: /spec/schedule: must be a string, not integer' <<<"$out"
 echo "ok"
