@@ -25,24 +25,32 @@ IndexedPlan planReplicasIndexed(const std::vector<const std::string*>& names,
   auto& plan = out.replicas;
   auto capacity = [&](std::size_t i) { return i < estimatedCapacity.size() ? estimatedCapacity[i] : -1; };
   auto current = [&](std::size_t i) { return i < currentReplicas.size() ? currentReplicas[i] : -1; };
-  std::vector<std::uint32_t> hash(n, 0);
-  std::vector<std::size_t> order;
-  order.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
-    if (preferences[i]) {
-      hash[i] = fnv1Hash32(*names[i], key);
-      order.push_back(i);
-    }
   // Weight descending, then hash ascending (KubeFed's byWeight). gitfed adds
   // the preferred-affinity score between them (0 when absent) and the name as
   // the last key, so an exact hash tie is ordered too (Go's sort is not stable).
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const auto &pa = *preferences[a], &pb = *preferences[b];
-    if (pa.weight != pb.weight) return pa.weight > pb.weight;
-    if (pa.preferredScore != pb.preferredScore) return pa.preferredScore > pb.preferredScore;
-    if (hash[a] != hash[b]) return hash[a] < hash[b];
-    return *names[a] < *names[b];
+  // The keys are copied next to each other so the sort reads no pointer but
+  // the name, and that only on a full tie.
+  struct Rank {
+    std::int64_t weight;
+    std::int64_t score;
+    std::uint32_t hash;
+    std::uint32_t index;
+  };
+  std::vector<Rank> ranks;
+  ranks.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (preferences[i])
+      ranks.push_back({preferences[i]->weight, preferences[i]->preferredScore, fnv1Hash32(*names[i], key),
+                       static_cast<std::uint32_t>(i)});
+  std::sort(ranks.begin(), ranks.end(), [&](const Rank& a, const Rank& b) {
+    if (a.weight != b.weight) return a.weight > b.weight;
+    if (a.score != b.score) return a.score > b.score;
+    if (a.hash != b.hash) return a.hash < b.hash;
+    return *names[a.index] < *names[b.index];
   });
+  std::vector<std::size_t> order;
+  order.reserve(ranks.size());
+  for (const Rank& r : ranks) order.push_back(r.index);
 
   std::int64_t remaining = totalReplicas;
   for (std::size_t i : order) {

@@ -569,23 +569,23 @@ class Loader {
 
 }  // namespace
 
-bool Placement::matches(const ClusterIdentity& cluster) const {
-  if (!affinity.allows(cluster.labels)) return false;
+bool Placement::matches(const std::string& name, const Labels& labels) const {
+  if (!affinity.allows(labels)) return false;
   switch (mode) {
     case Mode::Everywhere:
       return true;
     case Mode::Nowhere:
       return false;
     case Mode::Names:
-      return std::find(names.begin(), names.end(), cluster.name) != names.end();
+      return std::find(names.begin(), names.end(), name) != names.end();
     case Mode::Selector:
-      return selector.matches(cluster.labels);
+      return selector.matches(labels);
   }
   return false;
 }
 
-bool Override::matches(const ClusterIdentity& cluster) const {
-  return clusterName ? *clusterName == cluster.name : selector.matches(cluster.labels);
+bool Override::matches(const std::string& name, const Labels& labels) const {
+  return clusterName ? *clusterName == name : selector.matches(labels);
 }
 
 const ClusterEntry* Repository::findCluster(const std::string& name) const {
@@ -1189,10 +1189,9 @@ SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const 
     // Required affinity always applies; the rest of the placement only with
     // intersectWithClusterSelector, as in KubeFed (8.2).
     if (!d.placement.affinity.allows(c.labels)) continue;
-    if (s.spec.intersectWithClusterSelector) {
-      ClusterIdentity id{c.name, c.labels};
-      if (!d.placement.matches(id) || (ns && !ns->placement.matches(id))) continue;
-    }
+    if (s.spec.intersectWithClusterSelector &&
+        (!d.placement.matches(c.name, c.labels) || (ns && !ns->placement.matches(c.name, c.labels))))
+      continue;
     names.push_back(&c.name);
     labels.push_back(&c.labels);
     auto it = s.spec.clusters.find(c.name);
@@ -1226,11 +1225,10 @@ std::string checkSpreadWithoutSchedule(const Repository& repo, const SourceDocum
   std::vector<const Labels*> labels;
   std::vector<std::int64_t> replicas;
   for (const auto& c : repo.clusters) {
-    ClusterIdentity id{c.name, c.labels};
-    if (!d.placement.matches(id)) continue;
+    if (!d.placement.matches(c.name, c.labels)) continue;
     std::int64_t n = base;
     for (const auto& o : d.overrides)
-      if (o.matches(id))
+      if (o.matches(c.name, c.labels))
         for (const auto& item : o.items)
           if (item.path.text == "/spec/replicas")
             n = item.op == PatchOp::Remove ? 1 : (item.value.is_number_integer() ? item.value.get<std::int64_t>() : n);

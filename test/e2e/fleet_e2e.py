@@ -115,14 +115,6 @@ def wait_for(what, cond, timeout, interval=0.25):
         time.sleep(interval)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def read_env(path):
     out = {}
     for line in open(path):
@@ -168,7 +160,7 @@ class Cluster:
 class Agent:
     def __init__(self, env, cluster, name):
         self.env, self.cluster, self.name = env, cluster, name
-        self.port = free_port()
+        self.port = None  # the agent binds port 0; start() reads the port from its log
         self.dir = os.path.join(env.work, "agents", name)
         self.log = os.path.join(self.dir, "agent.log")
         self.proc = None
@@ -188,16 +180,35 @@ class Agent:
             f.write("status: {branch: gitfed-status, email: %s@gitfed.test}\n" % self.cluster.name)
             f.write("logFormat: json\n")
         args = [e.binary, "agent", "--config", config,
-                "--http-address", "127.0.0.1:%d" % self.port,
+                "--http-address", "127.0.0.1:0",
                 "--cache-dir", os.path.join(self.dir, "cache"),
                 "--service-account-dir", sa]
         env = clean_env({"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": self.cluster.port,
                          "POD_NAME": self.name, "GITFED_LOG_LEVEL": "info"})
         env.update(self.extra_env)
         self.logf = open(self.log, "a")
+        offset = os.path.getsize(self.log)  # a restarted agent appends: read only this run's lines
+        self.port = None
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
+        # The kernel picks the port when the agent binds (no race with another
+        # program for a port picked in advance); the agent logs it.
+        self.port, _ = wait_for("agent %s logging its HTTP port" % self.name, lambda: self.logged_port(offset), 30)
         wait_for("agent %s serving HTTP" % self.name, lambda: self.http("/healthz") is not None, 30)
+
+    def logged_port(self, offset):
+        if self.proc.poll() is not None:
+            raise Failure("agent %s exited (%s) before serving HTTP; log: %s" % (self.name, self.proc.returncode, self.log))
+        with open(self.log, errors="replace") as f:
+            f.seek(offset)
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("msg") == "serving HTTP" and entry.get("port"):
+                    return int(entry["port"])
+        return None
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

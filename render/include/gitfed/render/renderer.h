@@ -62,7 +62,8 @@ struct Placement {
   // Federated objects only (section 8): ANDed with the above.
   ClusterAffinity affinity;
   std::vector<SpreadConstraint> spread;
-  bool matches(const ClusterIdentity& cluster) const;
+  bool matches(const ClusterIdentity& cluster) const { return matches(cluster.name, cluster.labels); }
+  bool matches(const std::string& name, const Labels& labels) const;  // no copy of the labels
 };
 
 // One entry of a federated object's spec.overrides, checked once when loading.
@@ -75,7 +76,8 @@ struct Override {
   std::optional<std::string> clusterName;  // else `selector`
   Selector selector;
   std::vector<Item> items;
-  bool matches(const ClusterIdentity& cluster) const;
+  bool matches(const ClusterIdentity& cluster) const { return matches(cluster.name, cluster.labels); }
+  bool matches(const std::string& name, const Labels& labels) const;
 };
 
 // A plain or federated object of the repository. Kept compact: the document
