@@ -116,6 +116,91 @@ IndexedPlan planReplicasIndexed(const std::vector<const std::string*>& names,
   return out;
 }
 
+std::int64_t planShareIndexed(const std::vector<const std::string*>& names,
+                              const std::vector<std::optional<ClusterPreference>>& preferences,
+                              std::int64_t totalReplicas, std::string_view key, std::size_t self) {
+  const std::size_t n = names.size();
+  if (self >= n || !preferences[self]) return 0;
+  std::int64_t sumMin = 0;
+  for (const auto& p : preferences)
+    if (p) {
+      if (p->weight < 0 || p->minReplicas < 0 || (p->maxReplicas && *p->maxReplicas < p->minReplicas))
+        return planReplicasIndexed(names, preferences, totalReplicas, false, key).replicas[self];
+      sumMin += p->minReplicas;
+    }
+  const ClusterPreference& me = *preferences[self];
+  std::optional<std::uint32_t> myHash;
+  // Does cluster j come before `self` in the planner's order?
+  auto before = [&](std::size_t j) {
+    const ClusterPreference& p = *preferences[j];
+    if (p.weight != me.weight) return p.weight > me.weight;
+    if (p.preferredScore != me.preferredScore) return p.preferredScore > me.preferredScore;
+    if (!myHash) myHash = fnv1Hash32(*names[self], key);
+    std::uint32_t h = fnv1Hash32(*names[j], key);
+    if (h != *myHash) return h < *myHash;
+    return *names[j] < *names[self];
+  };
+  // Minimums, in order: when they exhaust the total, a cluster gets its minimum
+  // out of what the clusters before it left, and nothing is distributed after.
+  if (sumMin >= totalReplicas) {
+    std::int64_t taken = 0;
+    for (std::size_t j = 0; j < n; ++j)
+      if (j != self && preferences[j] && before(j)) taken += preferences[j]->minReplicas;
+    return std::min(me.minReplicas, std::max<std::int64_t>(0, totalReplicas - taken));
+  }
+  std::vector<std::int64_t> plan(n, 0), share(n, 0), rounded(n, 0);
+  std::vector<std::size_t> active, next;
+  active.reserve(n);
+  for (std::size_t j = 0; j < n; ++j)
+    if (preferences[j]) {
+      plan[j] = preferences[j]->minReplicas;
+      active.push_back(j);
+    }
+  std::int64_t remaining = totalReplicas - sumMin;
+  while (remaining > 0) {
+    std::int64_t weightSum = 0;
+    for (std::size_t j : active) weightSum += preferences[j]->weight;
+    if (weightSum <= 0) break;
+    const std::int64_t distribute = remaining;
+    std::int64_t sum = 0;
+    bool selfActive = false;
+    std::int64_t lastWeight = -1, lastRounded = 0;  // one division per run of equal weights
+    for (std::size_t j : active) {
+      const ClusterPreference& p = *preferences[j];
+      if (p.weight != lastWeight) {
+        lastWeight = p.weight;
+        lastRounded = (distribute * p.weight + weightSum - 1) / weightSum;
+      }
+      rounded[j] = lastRounded;
+      std::int64_t s = lastRounded;
+      if (p.maxReplicas) s = std::min(s, *p.maxReplicas - plan[j]);
+      share[j] = s;
+      sum += s;
+      selfActive = selfActive || j == self;
+    }
+    if (sum >= distribute) {  // this pass runs out: the order decides
+      if (!selfActive) return plan[self];
+      std::int64_t taken = 0;
+      for (std::size_t j : active)
+        if (j != self && before(j)) taken += share[j];
+      return plan[self] + std::max<std::int64_t>(0, std::min(share[self], distribute - taken));
+    }
+    next.clear();
+    bool modified = false;
+    for (std::size_t j : active) {
+      const ClusterPreference& p = *preferences[j];
+      bool full = p.maxReplicas && plan[j] + rounded[j] > *p.maxReplicas;
+      plan[j] += share[j];
+      modified = modified || share[j] > 0;
+      if (!full) next.push_back(j);
+    }
+    remaining -= sum;
+    std::swap(active, next);
+    if (!modified) break;
+  }
+  return plan[self];
+}
+
 ReplicaPlan planReplicas(const PlannerInput& in) {
   std::vector<const std::string*> names;
   std::vector<std::optional<ClusterPreference>> prefs;

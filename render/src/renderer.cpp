@@ -686,6 +686,14 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
   std::map<std::tuple<std::string, std::string>, std::vector<std::size_t>> byName;
   for (std::size_t i = 0; i < repo.documents.size(); ++i)
     if (repo.documents[i].federated) byName[{repo.documents[i].ns, repo.documents[i].name}].push_back(i);
+  // The FederatedNamespace of each namespace (the last one, if written twice).
+  std::unordered_map<std::string, int> namespaceDocument;
+  for (std::size_t i = 0; i < repo.documents.size(); ++i)
+    if (repo.documents[i].federated && repo.documents[i].target.kind == "Namespace" &&
+        repo.documents[i].target.apiVersion == "v1")
+      namespaceDocument[repo.documents[i].name] = static_cast<int>(i);
+  std::unordered_map<std::string_view, std::size_t> clusterIndex;
+  for (std::size_t i = 0; i < repo.clusters.size(); ++i) clusterIndex.emplace(repo.clusters[i].name, i);
   for (auto& s : schedules) {
     auto tenantOf = [&](const std::string& path) {
       for (const auto& t : repo.tenants)
@@ -724,10 +732,10 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
       continue;
     }
     s.target = *found;
-    for (std::size_t i = 0; i < repo.documents.size(); ++i)
-      if (repo.documents[i].federated && repo.documents[i].target.kind == "Namespace" &&
-          repo.documents[i].target.apiVersion == "v1" && repo.documents[i].name == d.ns)
-        s.namespaceDocument = static_cast<int>(i);
+    for (const auto& [cluster, preference] : s.spec.clusters)
+      if (auto c = clusterIndex.find(cluster); c != clusterIndex.end()) s.registryEntries.emplace_back(c->second, preference);
+    std::ranges::sort(s.registryEntries, {}, &std::pair<std::size_t, ClusterPreference>::first);
+    if (auto n = namespaceDocument.find(d.ns); n != namespaceDocument.end()) s.namespaceDocument = n->second;
     d.schedule = static_cast<int>(repo.schedules.size());
     repo.schedules.push_back(std::move(s));
   }
@@ -1185,20 +1193,30 @@ SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const 
   std::vector<std::optional<ClusterPreference>> prefs;
   std::vector<const Labels*> labels;
   auto star = s.spec.clusters.find("*");
-  for (const auto& c : repo.clusters) {
+  const ClusterPreference* starPreference = star == s.spec.clusters.end() ? nullptr : &star->second;
+  std::size_t self = SIZE_MAX, entry = 0;
+  const bool spread = !d.placement.spread.empty();  // only a spread check reads the labels
+  names.reserve(repo.clusters.size());
+  prefs.reserve(repo.clusters.size());
+  if (spread) labels.reserve(repo.clusters.size());
+  for (std::size_t ci = 0; ci < repo.clusters.size(); ++ci) {
+    const ClusterEntry& c = repo.clusters[ci];
     // Required affinity always applies; the rest of the placement only with
     // intersectWithClusterSelector, as in KubeFed (8.2).
     if (!d.placement.affinity.allows(c.labels)) continue;
     if (s.spec.intersectWithClusterSelector &&
         (!d.placement.matches(c.name, c.labels) || (ns && !ns->placement.matches(c.name, c.labels))))
       continue;
+    if (onlyCluster && self == SIZE_MAX && c.name == *onlyCluster) self = names.size();
     names.push_back(&c.name);
-    labels.push_back(&c.labels);
-    auto it = s.spec.clusters.find(c.name);
-    if (it == s.spec.clusters.end()) it = star;  // an entry is not merged with "*"
+    if (spread) labels.push_back(&c.labels);
+    while (entry < s.registryEntries.size() && s.registryEntries[entry].first < ci) ++entry;
+    const ClusterPreference* preference = entry < s.registryEntries.size() && s.registryEntries[entry].first == ci
+                                              ? &s.registryEntries[entry].second
+                                              : starPreference;  // an entry is not merged with "*"
     std::optional<ClusterPreference> p;
-    if (it != s.spec.clusters.end()) {
-      p = it->second;
+    if (preference) {
+      p = *preference;
       p->preferredScore = d.placement.affinity.score(c.labels);
     }
     prefs.push_back(p);
@@ -1206,6 +1224,12 @@ SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const 
   if (names.empty()) return out;  // nothing considered: the RSP changes nothing, as in KubeFed
   out.active = true;
   std::string key = s.ns.empty() ? s.name : s.ns + "/" + s.name;  // KubeFed's QualifiedName
+  if (onlyCluster && !spread) {
+    // A render needs its own share only: no sort, no plan of every cluster.
+    if (self != SIZE_MAX)
+      out.clusters.emplace_back(*names[self], planShareIndexed(names, prefs, s.spec.totalReplicas, key, self));
+    return out;
+  }
   auto plan = planReplicasIndexed(names, prefs, s.spec.totalReplicas, s.spec.rebalance, key);
   if (std::string problem = satisfySpread(d.placement.spread, labels, prefs, plan.replicas); !problem.empty())
     out.error = d.identity + ": " + problem;

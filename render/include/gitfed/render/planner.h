@@ -54,6 +54,20 @@ IndexedPlan planReplicasIndexed(const std::vector<const std::string*>& names,
                                 const std::vector<std::int64_t>& currentReplicas = {},
                                 const std::vector<std::int64_t>& estimatedCapacity = {});
 
+// The share of one cluster (names[self]) of the plan planReplicasIndexed makes
+// without live inputs (a render's case: no current replicas, no capacity), for
+// a render that needs only its own cluster's number. Same result, by a shorter
+// way: each pass gives every active cluster its rounded-up share capped by its
+// maximum, and the order of the clusters changes a share only in the pass where
+// the replicas run out (then a cluster gets what the clusters ranked before it
+// left). So no sort: the pass that runs out ranks the others against `self`
+// alone, and hashes only the clusters tied with it on weight and score.
+// Falls back to the full planner for inputs validate refuses (min > max,
+// negative numbers), so the two never differ.
+std::int64_t planShareIndexed(const std::vector<const std::string*>& names,
+                              const std::vector<std::optional<ClusterPreference>>& preferences,
+                              std::int64_t totalReplicas, std::string_view key, std::size_t self);
+
 // Go's hash/fnv New32 (FNV-1, not FNV-1a) over `a` followed by `b`.
 std::uint32_t fnv1Hash32(std::string_view a, std::string_view b);
 

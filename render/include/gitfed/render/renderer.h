@@ -110,6 +110,9 @@ struct ReplicaSchedule {
   ReplicaSchedulingSpec spec;
   std::size_t target = 0;  // index into Repository::documents
   int namespaceDocument = -1;  // the FederatedNamespace of its namespace, if any
+  // spec.clusters' entries that name a registry cluster, by index into
+  // Repository::clusters, ascending (resolved once when loading).
+  std::vector<std::pair<std::size_t, ClusterPreference>> registryEntries;
 };
 
 // A Tenant (gitfed.io/v1alpha1, docs/render-spec.md section 10), as loaded:
