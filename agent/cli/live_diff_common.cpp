@@ -8,6 +8,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/arg_walker.h"
+
 namespace gitfed::cli {
 
 namespace {
@@ -33,20 +35,9 @@ std::optional<std::chrono::milliseconds> parseDuration(const std::string& s) {
 std::string parseLiveOptions(const Args& args, const std::string& command, LiveOptions& o, bool& help) {
   const bool apply = command == "apply";
   help = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i], value;
-    bool inlineValue = false;
-    if (a.starts_with("--") && a.find('=') != std::string::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      inlineValue = true;
-    }
-    auto take = [&](std::string& out) {
-      if (inlineValue) return out = value, true;
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
+  for (ArgWalker w(args); w.next();) {
+    const std::string a = w.name();
+    auto take = [&](std::string& out) { return w.value(out); };
     auto number = [&](const char* flag, double lo, double hi, double& out) -> std::string {
       std::string v;
       if (!take(v)) return std::string(flag) + " needs a number";
@@ -113,7 +104,7 @@ std::string parseLiveOptions(const Args& args, const std::string& command, LiveO
       if (!d) return "--wait: \"" + v + "\" is not a duration (e.g. 90s, 2m)";
       o.wait = *d;
     } else if (a.starts_with("-") && a != "-") {
-      return "unknown option " + args[i];
+      return "unknown option " + w.raw();
     } else {
       o.paths.push_back(a);
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 
+#include "cli/arg_walker.h"
 #include "cli/commands.h"
 #include "gitfed/render/renderer.h"
 
@@ -32,20 +33,9 @@ int scheduleCommand(const Args& args) {
   std::string output = "text";
   std::set<std::string> only;
   std::vector<std::string> paths;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i], value;
-    bool inlineValue = false;
-    if (a.starts_with("--") && a.find('=') != std::string::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      inlineValue = true;
-    }
-    auto take = [&](std::string& out) {
-      if (inlineValue) return out = value, true;
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
+  for (ArgWalker w(args); w.next();) {
+    const std::string a = w.name();
+    auto take = [&](std::string& out) { return w.value(out); };
     std::string v;
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/arg_walker.h"
 #include "cli/commands.h"
 #include "gitfed/render/renderer.h"
 #include "gitfed/review/validate.h"
@@ -36,20 +37,9 @@ int validateCommand(const Args& args) {
   std::string output = "text";
   bool strict = false;
   std::vector<std::string> paths;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i], value;
-    bool inlineValue = false;
-    if (a.starts_with("--") && a.find('=') != std::string::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      inlineValue = true;
-    }
-    auto take = [&](std::string& out) {
-      if (inlineValue) return out = value, true;
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
+  for (ArgWalker w(args); w.next();) {
+    const std::string a = w.name();
+    auto take = [&](std::string& out) { return w.value(out); };
     std::string v;
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
