@@ -149,6 +149,14 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
     for (const auto& e : c.sync.errors) {
       std::string where = !e.file.empty() ? e.file + (e.line > 0 ? ":" + std::to_string(e.line) : "") : e.object;
       if (!e.tenant.empty()) where = "[tenant " + e.tenant + "] " + where;
+      if (e.count > 0 && !e.examples.empty()) {  // a group of objects with the same error
+        std::string examples;
+        for (const auto& x : e.examples) examples += (examples.empty() ? "" : ", ") + x;
+        if (e.count > e.examples.size()) examples += ", ...";
+        std::printf("  %s%zu objects: %s (e.g. %s)\n", e.tenant.empty() ? "" : ("[tenant " + e.tenant + "] ").c_str(),
+                    e.count, e.message.c_str(), examples.c_str());
+        continue;
+      }
       if (where.empty())  // not about one file or object (a LIST, the inventory...)
         std::printf("  %s\n", e.message.c_str());
       else

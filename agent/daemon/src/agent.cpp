@@ -136,7 +136,11 @@ Agent::Agent(AgentConfig config, AgentParts parts, AgentMetrics& metrics)
     : config_(std::move(config)),
       parts_(std::move(parts)),
       metrics_(metrics),
-      engine_(*parts_.kube, syncOptionsFor(config_, parts_.contextNamespace)),
+      progressClient_(*parts_.kube,
+                      [this](const std::string&, const std::string&) {
+                        lastProgressMs_ = steadyMs(steady_clock::now());
+                      }),
+      engine_(progressClient_, syncOptionsFor(config_, parts_.contextNamespace)),
       schedule_(scheduleOptionsFor(config_)) {
   metrics_.info.set({parts_.agentVersion, config_.cluster}, 1);
   metrics_.leader.set(parts_.elector ? 0 : 1);
@@ -184,7 +188,7 @@ bool Agent::leading() const { return !parts_.elector || parts_.elector->isLeader
 bool Agent::healthy() const {
   if (!inStep_) return true;
   auto now = steadyMs(steady_clock::now());
-  return now - stepStartedMs_.load() < config_.livenessTimeout.count();
+  return now - std::max(stepStartedMs_.load(), lastProgressMs_.load()) < config_.livenessTimeout.count();
 }
 
 bool Agent::ready() const {
@@ -206,6 +210,7 @@ json Agent::lastReport() const {
 void Agent::record(const status::ClusterStatus& report, const status::Redactor& redactor) {
   status::ClusterStatus redacted = report;
   redactor.apply(redacted);
+  status::limitSize(redacted);  // redaction may lengthen a value: the bound holds for what is written
   lastReport_ = redacted;
   lastPublishedStale_ = redacted.sync.phase == status::Phase::Stale;
   {

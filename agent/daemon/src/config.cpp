@@ -224,7 +224,7 @@ const std::vector<Option>& options() {
         with([](AgentConfig& c, const std::string& s) { c.cacheDir = s; }));
     add("log-level", "logLevel", "LEVEL", "trace, debug, info (default), warn, error", str(&AgentConfig::logLevel));
     add("log-format", "logFormat", "FORMAT", "json (default: one object per line) or text", str(&AgentConfig::logFormat));
-    add("liveness-timeout", "livenessTimeout", "DURATION", "/healthz fails when one step runs longer (default 15m)",
+    add("liveness-timeout", "livenessTimeout", "DURATION", "/healthz fails when a step makes no progress (no API request completes) this long (default 15m)",
         duration("liveness-timeout", [](AgentConfig& c, Duration d) { c.livenessTimeout = d; }));
     add("once", "once", "", "one reconcile, then exit (no election, no HTTP): 0 applied, 1 failed, 3 source unavailable, 4 status not written",
         boolean("once", [](AgentConfig& c, bool b) { c.once = b; }));

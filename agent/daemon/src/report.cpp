@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "gitfed/sync/error_groups.h"
+
 namespace gitfed::daemon {
 namespace {
 
@@ -56,12 +58,19 @@ status::ClusterStatus fromSync(const sync::SyncReport& report, const ReportConte
     r.sync.errors.push_back(status::ReportError{d.path, d.line, {}, d.message, d.tenant});
     objectErrors.insert(d.format());
   }
-  for (const auto& o : report.objects) {
-    if (o.state == sync::State::Failed && !o.error.empty()) {
-      r.sync.errors.push_back(status::ReportError{{}, 0, o.ref.id(), o.error, o.tenant});
-      objectErrors.insert(o.error);
+  // Failed objects: one entry per group of the same error (error_groups.h).
+  for (const auto& g : sync::groupErrors(report.objects)) {
+    const sync::ObjectReport& first = report.objects[g.members.front()];
+    if (g.count == 1) {
+      r.sync.errors.push_back(status::ReportError{{}, 0, first.ref.id(), first.error, first.tenant});
+      continue;
     }
+    status::ReportError e{{}, 0, {}, g.message, g.tenant, g.count, {}};
+    for (auto i : g.members) e.examples.push_back(report.objects[i].ref.id());
+    r.sync.errors.push_back(std::move(e));
   }
+  for (const auto& o : report.objects)
+    if (o.state == sync::State::Failed && !o.error.empty()) objectErrors.insert(o.error);
   // Errors not about one object (a LIST that failed, the inventory...).
   for (const auto& e : report.errors)
     if (!objectErrors.contains(e)) r.sync.errors.push_back(status::ReportError{{}, 0, {}, e});
@@ -92,7 +101,7 @@ status::ClusterStatus fromSync(const sync::SyncReport& report, const ReportConte
       os.drift.push_back(status::Drift{d.path, d.desired.value_or(nlohmann::json()), d.live.value_or(nlohmann::json())});
     r.objects.push_back(std::move(os));
   }
-  status::limitObjects(r);
+  status::limitSize(r);
   return r;
 }
 
@@ -109,6 +118,7 @@ status::ClusterStatus fromRenderErrors(const std::vector<render::Diagnostic>& er
     r.objects = previous->objects;
     r.truncated = previous->truncated;
   }
+  status::limitSize(r);
   return r;
 }
 

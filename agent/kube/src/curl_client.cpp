@@ -108,7 +108,7 @@ HttpRequest CurlKubeClient::makeRequest(std::string method, std::string path, co
 }
 
 Result<HttpResponse> CurlKubeClient::execute(HttpRequest req, const std::string& target,
-                                             const std::vector<std::string>* redactions) {
+                                             const std::vector<std::string>* redactions, RetryGate* gate) {
   const auto deadline = clock_->now() + config_.operationTimeout;
   const int maxAttempts = std::max(1, config_.retry.maxAttempts);
   bool reloadedToken = false;
@@ -164,6 +164,11 @@ Result<HttpResponse> CurlKubeClient::execute(HttpRequest req, const std::string&
       error.message += " (gave up after " + std::to_string(attempt) + " attempts: the operation deadline is near)";
       return std::unexpected(std::move(error));
     }
+    if (gate != nullptr)
+      if (std::string why = gate->beforeRetry(error, attempt, delay); !why.empty()) {
+        error.message += " (" + why + ")";
+        return std::unexpected(std::move(error));
+      }
     spdlog::info("kube: {} {}: {}; retry {} in {} ms", req.method, req.path,
                  error.status ? std::to_string(error.status) + " " + error.reason : error.reason, attempt,
                  delay.count());
@@ -172,8 +177,8 @@ Result<HttpResponse> CurlKubeClient::execute(HttpRequest req, const std::string&
 }
 
 Result<json> CurlKubeClient::executeJson(HttpRequest request, const std::string& target,
-                                         const std::vector<std::string>* redactions) {
-  auto response = execute(std::move(request), target, redactions);
+                                         const std::vector<std::string>* redactions, RetryGate* gate) {
+  auto response = execute(std::move(request), target, redactions, gate);
   if (!response) return std::unexpected(std::move(response.error()));
   if (response->body.empty()) return json();
   json doc = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
@@ -416,7 +421,7 @@ Result<json> CurlKubeClient::applyAs(const std::string& as, const Resource& r, c
     return std::unexpected(requestError(target, std::string("cannot serialise the object: ") + e.what()));
   }
   const std::vector<std::string> secrets = secretValues(object);
-  return executeJson(std::move(req), target, &secrets);
+  return executeJson(std::move(req), target, &secrets, options.retryGate);
 }
 
 Result<void> CurlKubeClient::removeAs(const std::string& as, const Resource& r, std::string_view ns,

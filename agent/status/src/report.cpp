@@ -110,6 +110,84 @@ void limitObjects(ClusterStatus& report) {
   report.objects.resize(kMaxObjects);
 }
 
+namespace {
+
+// `s` cut to at most `max` bytes (at a UTF-8 character boundary), ending "...".
+void clip(std::string& s, std::size_t max) {
+  if (s.size() <= max) return;
+  std::size_t cut = max > 3 ? max - 3 : 0;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  s += "...";
+}
+
+void clipValue(json& v) {
+  if (v.is_null() || v.is_boolean() || v.is_number()) return;
+  const std::size_t n = v.dump().size();
+  if (n > kMaxValueBytes) v = "<" + std::to_string(n) + " bytes: not shown>";
+}
+
+}  // namespace
+
+void limitSize(ClusterStatus& r, std::size_t maxBytes) {
+  clip(r.sync.message, kMaxMessageBytes);
+  for (auto& e : r.sync.errors) {
+    clip(e.message, kMaxMessageBytes);
+    if (e.examples.size() > 5) e.examples.resize(5);
+  }
+  if (r.sync.errors.size() > kMaxErrors) {
+    const std::size_t more = r.sync.errors.size() - (kMaxErrors - 1);
+    r.sync.errors.resize(kMaxErrors - 1);
+    r.sync.errors.push_back(ReportError{{}, 0, {}, std::to_string(more) + " more errors not shown", {}, more, {}});
+  }
+  for (auto& o : r.objects) {
+    clip(o.message, kMaxMessageBytes);
+    for (auto& d : o.drift) {
+      clipValue(d.desired);
+      clipValue(d.live);
+    }
+    if (o.drift.size() > 20) o.drift.resize(20);
+  }
+  limitObjects(r);
+  // A cheap lower estimate of each object's text first: objects past twice
+  // the bound can never fit, whatever the YAML adds.
+  std::size_t estimate = 0, keepAtMost = 0;
+  for (const auto& o : r.objects) {
+    estimate += o.apiVersion.size() + o.kind.size() + o.ns.size() + o.name.size() + o.message.size() + o.tenant.size();
+    for (const auto& d : o.drift) estimate += d.path.size() + d.desired.dump().size() + d.live.dump().size();
+    if (estimate > 2 * maxBytes) break;
+    ++keepAtMost;
+  }
+  if (keepAtMost < r.objects.size()) {
+    r.truncated += r.objects.size() - keepAtMost;
+    r.objects.resize(keepAtMost);
+  }
+  // Then as many of the first objects as fit: the largest count whose text
+  // is within the bound (the text grows with the count).
+  auto fits = [&](std::size_t keep) {
+    ClusterStatus probe;
+    probe.name = r.name;
+    probe.labels = r.labels;
+    probe.source = r.source;
+    probe.sync = r.sync;
+    probe.summary = r.summary;
+    probe.objects.assign(r.objects.begin(), r.objects.begin() + static_cast<std::ptrdiff_t>(keep));
+    probe.truncated = r.truncated + (r.objects.size() - keep) + 1;  // room for the field
+    probe.agentVersion = r.agentVersion;
+    return toYamlText(probe).size() <= maxBytes;
+  };
+  if (fits(r.objects.size())) return;
+  std::size_t lo = 0, hi = r.objects.size();  // fits(lo) assumed; !fits(hi)
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  r.truncated += r.objects.size() - lo;
+  r.objects.resize(lo);
+  // Still too large without objects (labels, a long URL): errors go, then the rest is what it is.
+  while (!r.sync.errors.empty() && toYamlText(r).size() > maxBytes) r.sync.errors.pop_back();
+}
+
 json toJson(const ClusterStatus& r) {
   json doc = json::object();
   doc["apiVersion"] = "gitfed.io/v1alpha1";
@@ -127,6 +205,8 @@ json toJson(const ClusterStatus& r) {
     if (e.line > 0) item["line"] = e.line;
     if (!e.object.empty()) item["object"] = e.object;
     if (!e.tenant.empty()) item["tenant"] = e.tenant;
+    if (e.count > 0) item["count"] = e.count;
+    if (!e.examples.empty()) item["objects"] = e.examples;
     item["message"] = e.message;
     errors.push_back(std::move(item));
   }
@@ -187,6 +267,10 @@ Result<ClusterStatus> fromJson(const json& doc) {
       re.object = str(e, "object");
       re.message = str(e, "message");
       re.tenant = str(e, "tenant");
+      re.count = count(e, "count");
+      if (auto ex = e.find("objects"); ex != e.end() && ex->is_array())
+        for (const auto& o : *ex)
+          if (o.is_string()) re.examples.push_back(o.get<std::string>());
       r.sync.errors.push_back(std::move(re));
     }
   const json summary = doc.value("summary", json::object());

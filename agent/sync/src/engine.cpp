@@ -15,11 +15,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gitfed/sync/circuit_breaker.h"
+#include "gitfed/sync/error_groups.h"
 #include "gitfed/sync/health.h"
 #include "gitfed/sync/inventory.h"
 #include "gitfed/sync/order.h"
 #include "list_pages.h"
 #include "parallel.h"
+#include "progress_ticker.h"
 
 namespace gitfed::sync {
 
@@ -223,7 +226,10 @@ class Round {
 
   SyncReport run() {
     auto start = Clock::now();
-    runSteps();
+    {
+      ProgressTicker ticker(o_.progressInterval, [this] { return progressLine(); });
+      runSteps();
+    }
     report_.objects.reserve(items_.size() + pruneReports_.size());
     for (auto& it : items_) {
       if (!it.error.empty()) report_.errors.push_back(it.error);
@@ -256,6 +262,7 @@ class Round {
     reportTenants();
     finalize(report_);
     if (report_.message.empty()) report_.message = summaryMessage();
+    logErrorGroups();
     spdlog::info("sync {}: {} ({} objects, {} applied, {} pruned, {} requests in {:.2f}s)", o_.inventoryId,
                  toString(report_.phase), report_.summary.objects, applies_.load(), report_.summary.pruned,
                  lists_ + gets_ + applies_ + dryRuns_ + deletes_ + inventoryWrites_, report_.stats.seconds);
@@ -263,6 +270,26 @@ class Round {
   }
 
  private:
+  std::string progressLine() const {
+    const std::size_t total = toWrite_.load(), done = written_.load(), failed = failed_.load();
+    return "sync " + o_.inventoryId + ": in progress (" + step_.load() + "): " + std::to_string(done) + " of " +
+           std::to_string(total) + " writes done, " + std::to_string(failed) + " failed, " +
+           std::to_string(total > done ? total - done : 0) + " left";
+  }
+
+  // One line per group of identical errors (error_groups.h), not one per object.
+  void logErrorGroups() const {
+    for (const auto& g : groupErrors(report_.objects)) {
+      std::string examples;
+      for (auto i : g.members) examples += (examples.empty() ? "" : ", ") + report_.objects[i].ref.identity();
+      if (g.count == 1)
+        spdlog::warn("sync {}: {}: {}", o_.inventoryId, examples, g.message);
+      else
+        spdlog::warn("sync {}: {} objects failed{}: {} (e.g. {})", o_.inventoryId, g.count,
+                     g.tenant.empty() ? "" : " (tenant " + g.tenant + ")", g.message, examples);
+    }
+  }
+
   void runSteps() {
     if (auto bad = validate(o_); !bad.empty()) {
       report_.errors.push_back("invalid sync options: " + bad);
@@ -291,7 +318,9 @@ class Round {
     stored_ = *inv;
     loadHpaTargets();
     applyIgnoreRules();
+    step_ = "listing";
     observe();
+    step_ = "confirming drift";
     confirmSuspects();
     if (!o_.dryRun && !inventoryCovers() && !writeInventory(unionInventory(), "before applying")) {
       for (auto& it : items_)
@@ -301,9 +330,12 @@ class Round {
       for (auto& it : items_) finishState(it);
       return;
     }
+    step_ = "applying";
     applyAll();
+    step_ = "pruning";
     prune();
     writeFinalInventory();
+    step_ = "waiting for health";
     waitForHealth();
     for (auto& it : items_) finishState(it);
   }
@@ -786,8 +818,13 @@ class Round {
     std::vector<std::size_t> suspects;
     for (std::size_t i = 0; i < items_.size(); ++i)
       if (items_[i].plan == Plan::Suspect) suspects.push_back(i);
+    toWrite_ += suspects.size();
     parallelFor(suspects.size(), o_.parallelism, [&](std::size_t k) {
       Item& it = items_[suspects[k]];
+      struct Done {
+        std::atomic<std::size_t>& n;
+        ~Done() { ++n; }
+      } done{written_};
       const std::uint64_t cacheKey = inSyncKey(it);
       {
         std::lock_guard lock(engine_.cacheMutex_);
@@ -798,8 +835,14 @@ class Round {
           return;
         }
       }
-      ++dryRuns_;
-      auto r = writer(it).apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+      auto gate = breaker_.gate(typeKey(*it.resource), it.identity());
+      kube::Result<json> r = std::unexpected(kube::Error{});
+      if (auto open = breaker_.openFor(typeKey(*it.resource))) {
+        r = std::unexpected(std::move(*open));
+      } else {
+        ++dryRuns_;
+        r = writer(it).apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true, &gate});
+      }
       if (!r) {
         // The real apply will say what is wrong (self-heal), or report it.
         if (o_.driftMode == DriftMode::SelfHeal && !o_.dryRun) {
@@ -952,6 +995,7 @@ class Round {
         }
         todo.push_back(i);
       }
+      toWrite_ += todo.size();
       parallelFor(todo.size(), workers, [&](std::size_t k) {
         Item& it = items_[todo[k]];
         try {
@@ -959,6 +1003,7 @@ class Round {
         } catch (const std::exception& e) {
           fail(it, it.identity() + ": apply failed: " + e.what());
         }
+        ++written_;
       });
     }
     if (!crdsWaited) waitForCrds();
@@ -1053,13 +1098,21 @@ class Round {
         for (const auto& p : it.ignore.pointers())
           if (const json* v = findAt(*live, p)) it.ignoredLive.emplace_back(p, *v);
     }
+    // A persistent error of this type opened its circuit: not sent.
+    if (auto open = breaker_.openFor(typeKey(*it.resource))) {
+      fail(it, identity + ": apply failed: " + redact(it, describe(*open)));
+      return;
+    }
+    auto gate = breaker_.gate(typeKey(*it.resource), identity);
+    kube::ApplyOptions gated;
+    gated.retryGate = &gate;
     ++applies_;
     kube::KubeClient& writer = this->writer(it);
-    auto r = writer.apply(*it.resource, body(it), kube::ApplyOptions{});
+    auto r = writer.apply(*it.resource, body(it), gated);
     while (!r && rbacMayLag(it, r.error())) {
       std::this_thread::sleep_for(o_.pollInterval);
       ++applies_;
-      r = writer.apply(*it.resource, body(it), kube::ApplyOptions{});
+      r = writer.apply(*it.resource, body(it), gated);
     }
     if (!r && isImmutableError(r.error())) {
       if (stringAt(desiredTree(it), {"metadata", "annotations", std::string(kForceAnnotation).c_str()}) != "true") {
@@ -1073,7 +1126,7 @@ class Round {
         return;
       }
       ++applies_;
-      r = writer.apply(*it.resource, body(it), kube::ApplyOptions{});
+      r = writer.apply(*it.resource, body(it), gated);
       if (r) it.applyAction = Action::Recreated;
     }
     if (!r) {
@@ -1150,7 +1203,8 @@ class Round {
       if (live) it.live = std::move(*live);
     }
     ++dryRuns_;
-    auto r = writer(it).apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true});
+    auto gate = breaker_.gate(typeKey(*it.resource), it.identity());
+    auto r = writer(it).apply(*it.resource, body(it), kube::ApplyOptions{"gitfed", true, true, &gate});
     it.action = Action::WouldApply;
     if (!r) {
       std::string msg = redact(it, describe(r.error()));
@@ -1398,6 +1452,7 @@ class Round {
   }
 
   void fail(Item& it, std::string message) {
+    if (it.plan != Plan::Failed) ++failed_;
     it.plan = Plan::Failed;
     it.state = State::Failed;
     it.error = std::move(message);
@@ -1469,6 +1524,12 @@ class Round {
   bool listFailed_ = false;
   std::mutex mutex_;
   std::atomic<std::size_t> lists_{0}, gets_{0}, applies_{0}, dryRuns_{0}, deletes_{0}, inventoryWrites_{0};
+  // The round's circuit breaker and retry budget (circuit_breaker.h).
+  CircuitBreaker breaker_{BreakerOptions{o_.breakerThreshold, o_.retryBudget}};
+  // For the progress line: writes (applies and drift dry runs) planned and
+  // done, objects failed, the step.
+  std::atomic<std::size_t> toWrite_{0}, written_{0}, failed_{0};
+  std::atomic<const char*> step_{"preparing"};
 };
 
 Engine::Engine(kube::KubeClient& client, SyncOptions options) : client_(client), options_(std::move(options)) {}

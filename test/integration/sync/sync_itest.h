@@ -4,6 +4,7 @@
 // decorator over the real client, rendering YAML, kubectl, fresh namespaces,
 // polling with a deadline, and child processes to kill.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>

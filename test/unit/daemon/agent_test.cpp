@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "gitfed/daemon/agent.h"
 #include "daemon/fakes.h"
@@ -264,4 +266,47 @@ TEST_CASE("agent: --once exit status", "[daemon]") {
     REQUIRE(f.sink->reports.size() == 1);
     CHECK(f.sink->reports[0].sync.phase == status::Phase::Stale);
   }
+}
+
+TEST_CASE("agent: /healthz follows progress: a long round that keeps working is alive, a stuck one is not",
+          "[daemon][liveness]") {
+  auto c = config();
+  c.kube.parallelism = 1;
+  c.livenessTimeout = std::chrono::milliseconds(2000);
+  Fixture f(c);
+  test::MemoryTree t;
+  t.file("clusters/c1.yaml", kRegistry);
+  std::string yaml;
+  for (int i = 0; i < 120; ++i)
+    yaml += "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c" + std::to_string(i) + ", namespace: shop}\n";
+  t.file("cms.yaml", yaml);
+  f.source->revisions[kA] = t;
+  f.source->current = kA;
+  std::atomic<bool> stuck{false}, release{false};
+  // Each write takes 50 ms (120 of them: 6 s, three times the liveness timeout);
+  // then, once `stuck`, the next one blocks until released.
+  f.kube.validate = [&](const json&, const json& merged) -> std::optional<kube::Error> {
+    if (merged.value("kind", "") != "ConfigMap") return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (stuck && !release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return std::nullopt;
+  };
+  std::atomic<bool> sawUnhealthy{false};
+  std::thread round([&] { f.agent->round(true); });
+  const auto started = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(3500)) {
+    if (!f.agent->healthy()) sawUnhealthy = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_FALSE(sawUnhealthy);  // 3.5 s into a round: longer than the timeout, but progressing
+  stuck = true;
+  // No request completes any more: unhealthy once the timeout has passed
+  // since the last one (polled, with a deadline well past it).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (f.agent->healthy() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(f.agent->healthy());
+  release = true;
+  round.join();
+  CHECK(f.agent->healthy());  // outside a round
 }

@@ -156,3 +156,39 @@ TEST_CASE("report: tenants' render errors and failing objects say which tenant t
   CHECK(failed.sync.errors[0].tenant.empty());
   CHECK(failed.sync.errors[1].tenant == "analytics");
 }
+
+TEST_CASE("report: failed objects with the same error are one group; the report stays within its bound", "[daemon]") {
+  sync::SyncReport s;
+  for (int i = 0; i < 3080; ++i) {
+    auto o = object("Service", "s" + std::to_string(i), sync::State::Failed, sync::Health::Unknown);
+    o.ref.apiVersion = "v1";
+    o.error = o.ref.identity() + ": apply failed: 500 InternalError: Internal error occurred: failed to allocate a "
+                                 "serviceIP: range is full" +
+              (i < 3 ? " (not retried: 3 objects of this type failed with this error this round)"
+                     : " (not sent: 3 objects of this type failed with this error this round)");
+    s.objects.push_back(o);
+    s.errors.push_back(o.error);
+  }
+  auto quota = object("ConfigMap", "q1", sync::State::Failed, sync::Health::Unknown);
+  quota.error = quota.ref.identity() + ": apply failed: 403 Forbidden: configmaps \"q1\" is forbidden: exceeded quota";
+  s.objects.push_back(quota);
+  s.errors.push_back(quota.error);
+  s.errors.push_back("inventory gitfed-system/gitfed-inventory-x: write after pruning failed: 500");
+  s.phase = sync::Phase::Failed;
+  s.summary.objects = 3081;
+  s.summary.failed = 3081;
+  auto r = fromSync(s, context(std::string(40, 'c')), std::nullopt);
+  REQUIRE(r.sync.errors.size() == 3);
+  const auto& group = r.sync.errors[0];
+  CHECK(group.count == 3080);
+  CHECK(group.object.empty());
+  CHECK(group.examples == std::vector<std::string>{"v1/Service/shop/s0", "v1/Service/shop/s1", "v1/Service/shop/s2",
+                                                   "v1/Service/shop/s3", "v1/Service/shop/s4"});
+  CHECK(group.message.starts_with("apply failed: 500 InternalError: Internal error occurred: failed to allocate"));
+  CHECK(r.sync.errors[1].object == "apps/v1/ConfigMap/shop/q1");  // one object: as before
+  CHECK(r.sync.errors[1].count == 0);
+  CHECK(r.sync.errors[2].message.starts_with("inventory "));
+  CHECK(status::toYamlText(r).size() <= status::kMaxReportBytes);
+  CHECK(r.objects.size() + r.truncated == 3081);
+  CHECK(r.summary.failed == 3081);
+}

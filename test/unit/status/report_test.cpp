@@ -133,3 +133,85 @@ TEST_CASE("report: the tenant of an error and of an object is written when set a
   // Without tenants nothing is added (reports of clusters without tenants are unchanged).
   CHECK(toYamlText(sample()).find("tenant") == std::string::npos);
 }
+
+TEST_CASE("report: a group of objects with the same error is written and read back", "[status][report]") {
+  ClusterStatus r = sample();
+  r.sync.errors.push_back(ReportError{{}, 0, {}, "apply failed: 500 InternalError: range is full", "blog", 3080,
+                                      {"v1/Service/shop/s0", "v1/Service/shop/s1"}});
+  auto text = toYamlText(r);
+  CHECK(text.find("count: 3080") != std::string::npos);
+  auto back = parseReport(text);
+  REQUIRE(back);
+  REQUIRE(back->sync.errors.size() == 3);
+  CHECK(back->sync.errors[2].count == 3080);
+  CHECK(back->sync.errors[2].examples == std::vector<std::string>{"v1/Service/shop/s0", "v1/Service/shop/s1"});
+  CHECK(back->sync.errors[2].tenant == "blog");
+  CHECK(back->sync.errors[2].object.empty());
+  CHECK(back->sync.errors[0].count == 0);  // single errors carry no count
+  CHECK(toJson(*back) == toJson(r));
+}
+
+namespace {
+
+ObjectStatus failedObject(std::size_t i, std::size_t messageBytes, std::size_t driftBytes) {
+  ObjectStatus o;
+  o.apiVersion = "v1";
+  o.kind = "ConfigMap";
+  o.ns = "shop";
+  o.name = "c" + std::to_string(i);
+  o.state = ObjectState::Drifted;
+  o.health = Health::Healthy;
+  o.message = std::string(messageBytes, 'm');
+  if (driftBytes > 0) o.drift = {{"/data/big", std::string(driftBytes, 'd'), std::string(driftBytes, 'l')}};
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("limitSize: the report's text stays within 64 KiB whatever it holds", "[status][report][size]") {
+  SECTION("a small report is unchanged") {
+    ClusterStatus r = sample();
+    const auto before = toJson(r);
+    limitSize(r);
+    CHECK(toJson(r) == before);
+  }
+  SECTION("5,000 errors, 3,000 objects with long messages and huge drift values") {
+    ClusterStatus r = sample();
+    for (int i = 0; i < 5000; ++i)
+      r.sync.errors.push_back(ReportError{"f" + std::to_string(i) + ".yaml", i + 1, {}, std::string(3000, 'e')});
+    r.objects.clear();
+    for (std::size_t i = 0; i < 3000; ++i) r.objects.push_back(failedObject(i, 5000, 1'000'000));
+    limitSize(r);
+    const auto text = toYamlText(r);
+    CHECK(text.size() <= kMaxReportBytes);
+    // What was cut is said: the errors' trailer, the objects' count.
+    REQUIRE(!r.sync.errors.empty());
+    CHECK(r.sync.errors.size() <= kMaxErrors);
+    CHECK(r.objects.size() + r.truncated == 3000);
+    CHECK(r.summary.objects == 412);  // counts untouched
+    auto back = parseReport(text);
+    REQUIRE(back);
+    CHECK(back->truncated == r.truncated);
+  }
+  SECTION("errors and objects both fit when short: the errors' trailer counts what is left out") {
+    ClusterStatus r = sample();
+    r.sync.errors.clear();
+    for (int i = 0; i < 150; ++i) r.sync.errors.push_back(ReportError{{}, 0, "v1/ConfigMap/shop/c" + std::to_string(i), "x"});
+    limitSize(r);
+    REQUIRE(r.sync.errors.size() == kMaxErrors);
+    CHECK(r.sync.errors.back().message == "51 more errors not shown");
+    CHECK(r.sync.errors.back().count == 51);
+    CHECK(r.objects.size() == 1);
+  }
+  SECTION("long values are replaced, messages cut at a character boundary") {
+    ClusterStatus r = sample();
+    r.objects = {failedObject(0, 0, 2000)};
+    r.objects[0].message = std::string(998, 'a') + "\xc3\xa9\xc3\xa9";  // 1,002 bytes, "é" at 998..1001
+    limitSize(r);
+    CHECK(r.objects[0].drift[0].desired == "<2002 bytes: not shown>");
+    CHECK(r.objects[0].message.size() <= kMaxMessageBytes);
+    CHECK(r.objects[0].message.ends_with("..."));
+    CHECK(r.objects[0].message.find('\xc3') == std::string::npos);  // no half character left
+    CHECK(r.objects[0].drift[0].path == "/data/big");
+  }
+}

@@ -62,7 +62,9 @@ struct Fleet {
     c2.sync.phase = Phase::Failed;
     c2.sync.appliedRevision = old;
     c2.sync.lastAttemptAt = now - std::chrono::hours(3);
-    c2.sync.errors = {{"apps/web.yaml", 14, "", "override path /spec/x: missing"}};
+    c2.sync.errors = {{"apps/web.yaml", 14, "", "override path /spec/x: missing"},
+                      {"", 0, "", "apply failed: 500 InternalError: range is full", "", 3080,
+                       {"v1/Service/shop/s0", "v1/Service/shop/s1"}}};
     c2.summary = {10, 8, 0, 0, 2, 0, 0};
     write(c2);
     ClusterStatus c3;
@@ -157,6 +159,8 @@ TEST_CASE("gitfed status --cluster: one cluster's objects, Secrets redacted", "[
   CHECK(r.out.find("aHVudGVyMg==") == std::string::npos);
   auto failed = gitfedStatus("--cluster us-east-1 " + shellQuote(fleet().url()));
   CHECK(failed.out.find("apps/web.yaml:14: override path /spec/x: missing") != std::string::npos);
+  CHECK(failed.out.find("  3080 objects: apply failed: 500 InternalError: range is full (e.g. v1/Service/shop/s0, "
+                        "v1/Service/shop/s1, ...)\n") != std::string::npos);
   auto j = nlohmann::json::parse(gitfedStatus("--cluster us-east-1 -o json " + shellQuote(fleet().url())).out);
   CHECK(j["kind"] == "ClusterStatus");
   CHECK(j["status"]["stale"] == true);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "gitfed/kube/client.h"
+#include "gitfed/kube/retry.h"
 
 namespace gitfed::test {
 
@@ -190,7 +192,24 @@ class FakeKubeClient final : public kube::KubeClient {
     std::lock_guard lock(m_);
     return listLocked(r, std::string(ns), std::string(selector));
   }
+  // Retries as the real client does when > 1: an error the real client
+  // would retry (kube::retryableStatus for PATCH) is tried again up to
+  // maxAttempts in all, asking the request's RetryGate first (with
+  // `retryDelay`, never waited: the fake has no clock).
+  int maxAttempts = 1;
+  std::chrono::milliseconds retryDelay{200};
   kube::Result<json> apply(const kube::Resource& r, const json& object, const kube::ApplyOptions& o) override {
+    for (int attempt = 1;; ++attempt) {
+      auto result = applyOnce(r, object, o);
+      if (result || attempt >= maxAttempts || !kube::retryableStatus(result.error().status, "PATCH")) return result;
+      if (o.retryGate != nullptr)
+        if (auto why = o.retryGate->beforeRetry(result.error(), attempt, retryDelay); !why.empty()) {
+          result.error().message += " (" + why + ")";
+          return result;
+        }
+    }
+  }
+  kube::Result<json> applyOnce(const kube::Resource& r, const json& object, const kube::ApplyOptions& o) {
     if (o.dryRun)
       ++dryRuns;
     else

@@ -30,6 +30,7 @@
 #include "gitfed/daemon/config.h"
 #include "gitfed/daemon/http_server.h"
 #include "gitfed/daemon/leader.h"
+#include "gitfed/daemon/metered_client.h"
 #include "gitfed/daemon/metrics.h"
 #include "gitfed/daemon/schedule.h"
 #include "gitfed/daemon/source_stage.h"
@@ -104,7 +105,9 @@ class Agent {
   void stop();     // thread-safe; idempotent
   void trigger();  // thread-safe: a round as soon as possible
 
-  bool healthy() const;  // the reconcile thread is not stuck in one step
+  // The reconcile thread is not stuck: outside a step, or a request
+  // completed (or the step began) less than livenessTimeout ago.
+  bool healthy() const;
   bool ready() const;    // leading and one round done, or a standby in touch with the API server
   bool leading() const;
   int httpPort() const { return http_.port(); }
@@ -123,6 +126,10 @@ class Agent {
   AgentConfig config_;
   AgentParts parts_;
   AgentMetrics& metrics_;
+  // parts_.kube as the engine sees it: every completed request is progress
+  // (healthy()). Before engine_, which refers to it.
+  std::atomic<std::int64_t> lastProgressMs_{0};  // steady clock, ms
+  MeteredKubeClient progressClient_;
   sync::Engine engine_;
   Schedule schedule_;
   HttpServer http_;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -46,10 +47,24 @@ struct Resource {
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
 };
 
+// A say over a request's retries from outside the client: the sync
+// engine's circuit breaker and retry budget for a round
+// (agent/sync/README.md). Called from the requesting thread; must be
+// thread-safe when shared.
+class RetryGate {
+ public:
+  virtual ~RetryGate() = default;
+  // Attempt `attempt` (1 = the first) failed with `error` and the client
+  // would retry after `delay`: "" lets it, otherwise why not (appended to
+  // the error's message in parentheses, the request fails at once).
+  virtual std::string beforeRetry(const Error& error, int attempt, std::chrono::milliseconds delay) = 0;
+};
+
 struct ApplyOptions {
   std::string fieldManager = "gitfed";
   bool force = true;    // take over fields from other managers (e.g. kubectl)
   bool dryRun = false;  // server-side dry run: nothing is persisted
+  RetryGate* retryGate = nullptr;  // not owned; null: the client's own policy only
 };
 
 enum class Propagation { Background, Foreground, Orphan };

@@ -113,9 +113,10 @@ class CurlKubeClient final : public KubeClient {
   Result<nlohmann::json> requestAs(const std::string& as, std::string_view method, std::string_view path,
                                    const nlohmann::json* body, std::string_view contentType);
   Result<HttpResponse> execute(HttpRequest request, const std::string& target,
-                               const std::vector<std::string>* redactions = nullptr);
+                               const std::vector<std::string>* redactions = nullptr, RetryGate* gate = nullptr);
   Result<nlohmann::json> executeJson(HttpRequest request, const std::string& target,
-                                     const std::vector<std::string>* redactions = nullptr);
+                                     const std::vector<std::string>* redactions = nullptr,
+                                     RetryGate* gate = nullptr);
   HttpRequest makeRequest(std::string method, std::string path, const std::string& as = {}) const;
   Result<void> refreshDiscovery(std::uint64_t seenGeneration);
   Result<std::shared_ptr<const Discovery>> discovery();

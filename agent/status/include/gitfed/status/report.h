@@ -37,6 +37,10 @@ struct ReportError {
   std::string object;  // "apps/v1/Deployment/shop/web"
   std::string message;
   std::string tenant{};  // (a default: older aggregate initialisers stay complete)
+  // A group of objects with the same error (docs/status-spec.md): how many
+  // (0 = one error, `count` omitted) and up to 5 of them (`objects`).
+  std::size_t count = 0;
+  std::vector<std::string> examples{};
 };
 
 struct Drift {
@@ -81,6 +85,11 @@ struct ClusterStatus {
 };
 
 inline constexpr std::size_t kMaxObjects = 1000;
+// The bound of a report's YAML text, whatever happens (docs/status-spec.md).
+inline constexpr std::size_t kMaxReportBytes = 64 * 1024;
+inline constexpr std::size_t kMaxMessageBytes = 1000;
+inline constexpr std::size_t kMaxValueBytes = 1000;
+inline constexpr std::size_t kMaxErrors = 100;
 inline constexpr const char* kRedacted = "<redacted>";
 
 const char* toString(Phase p);
@@ -98,6 +107,11 @@ bool isValidClusterName(std::string_view name);
 
 // Keeps the first kMaxObjects objects; the rest are counted in `truncated`.
 void limitObjects(ClusterStatus& report);
+
+// Makes the report's text at most `maxBytes` (docs/status-spec.md): messages
+// cut, long drift values replaced, at most kMaxErrors errors, then as many
+// of the first objects as fit (the rest counted in `truncated`).
+void limitSize(ClusterStatus& report, std::size_t maxBytes = kMaxReportBytes);
 
 nlohmann::json toJson(const ClusterStatus& report);
 Result<ClusterStatus> fromJson(const nlohmann::json& doc);

@@ -86,6 +86,13 @@ struct SyncOptions {
   // (or Namespaces, ServiceAccount) of the tenant were written this round:
   // the API server's RBAC authorizer learns new bindings from a watch.
   std::chrono::milliseconds rbacPropagationTimeout{10'000};
+  // Persistent errors (agent/sync/README.md): a failure class of a resource
+  // type opens its circuit once this many objects failed with it twice; the
+  // backoff waits of a round's writes sum to at most retryBudget.
+  std::size_t breakerThreshold = 3;
+  std::chrono::milliseconds retryBudget{60'000};
+  // A progress line this often while a round runs (0: never).
+  std::chrono::milliseconds progressInterval{30'000};
 };
 
 // Checks the options (inventory id, namespaces, parallelism); a message or "".
