@@ -3,10 +3,12 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/live_diff_common.h"
+#include "gitfed/sync/error_groups.h"
 
 namespace gitfed::cli {
 namespace {
@@ -66,7 +68,22 @@ void printText(const sync::SyncReport& report, const kube::CurlKubeClient& clien
   std::map<std::string, std::string> tenantOf;  // a render error's text -> its tenant
   for (const auto& d : report.renderErrors)
     if (!d.tenant.empty()) tenantOf[d.format()] = d.tenant;
+  // Objects failing with the same error: one line per group (error_groups.h).
+  std::set<std::string> grouped;
+  for (const auto& g : sync::groupErrors(report.objects)) {
+    if (g.count < 2) continue;
+    std::string examples;
+    for (std::size_t k = 0; k < g.members.size(); ++k) {
+      const auto& o = report.objects[g.members[k]];
+      grouped.insert(o.error);
+      if (k < sync::kGroupExamples) examples += (examples.empty() ? "" : ", ") + o.ref.identity();
+    }
+    std::fprintf(stderr, "error: %s%zu objects: %s (e.g. %s%s)\n",
+                 g.tenant.empty() ? "" : ("[tenant " + g.tenant + "] ").c_str(), g.count, g.message.c_str(),
+                 examples.c_str(), g.count > sync::kGroupExamples ? ", ..." : "");
+  }
   for (const auto& e : report.errors) {
+    if (grouped.contains(e)) continue;
     auto t = tenantOf.find(e);
     std::fprintf(stderr, "error: %s%s\n", t == tenantOf.end() ? "" : ("[tenant " + t->second + "] ").c_str(), e.c_str());
   }

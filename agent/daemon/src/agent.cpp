@@ -10,6 +10,7 @@
 #include "gitfed/daemon/logging.h"
 #include "gitfed/daemon/report.h"
 #include "gitfed/git/tree_source.h"
+#include "gitfed/sync/error_groups.h"
 #include "gitfed/render/renderer.h"
 #include "gitfed/status/redact.h"
 
@@ -326,10 +327,21 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
       for (const auto& o : rendered.objects) redactor.learn(o.value);
       synced = engine_.sync(std::move(rendered));
       report = fromSync(*synced, context, lastSyncReport_);
-      for (const auto& o : synced->objects)
-        if (!o.error.empty())
+      // One line per group of objects failing with the same error, not one per object.
+      for (const auto& g : sync::groupErrors(synced->objects)) {
+        const auto& first = synced->objects[g.members.front()];
+        if (g.count == 1) {
           logEvent(spdlog::level::err, "object failed",
-                   {{"object", o.ref.id()}, {"tenant", o.tenant}, {"error", redactor.scrub(o.error)}});
+                   {{"object", first.ref.id()}, {"tenant", first.tenant}, {"error", redactor.scrub(first.error)}});
+          continue;
+        }
+        json examples = json::array();
+        for (std::size_t k = 0; k < g.members.size() && k < sync::kGroupExamples; ++k)
+          examples.push_back(synced->objects[g.members[k]].ref.id());
+        logEvent(spdlog::level::err, "objects failed",
+                 {{"count", g.count}, {"objects", std::move(examples)}, {"tenant", g.tenant},
+                  {"error", redactor.scrub(g.message)}});
+      }
       fields["applied"] = synced->stats.applies;
       fields["created"] = countAction(*synced, sync::Action::Created);
       fields["updated"] = countAction(*synced, sync::Action::Updated);

@@ -66,7 +66,8 @@ status::ClusterStatus fromSync(const sync::SyncReport& report, const ReportConte
       continue;
     }
     status::ReportError e{{}, 0, {}, g.message, g.tenant, g.count, {}};
-    for (auto i : g.members) e.examples.push_back(report.objects[i].ref.id());
+    for (std::size_t k = 0; k < g.members.size() && k < sync::kGroupExamples; ++k)
+      e.examples.push_back(report.objects[g.members[k]].ref.id());
     r.sync.errors.push_back(std::move(e));
   }
   for (const auto& o : report.objects)

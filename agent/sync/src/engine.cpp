@@ -16,7 +16,6 @@
 #include <spdlog/spdlog.h>
 
 #include "gitfed/sync/circuit_breaker.h"
-#include "gitfed/sync/error_groups.h"
 #include "gitfed/sync/health.h"
 #include "gitfed/sync/inventory.h"
 #include "gitfed/sync/order.h"
@@ -262,7 +261,6 @@ class Round {
     reportTenants();
     finalize(report_);
     if (report_.message.empty()) report_.message = summaryMessage();
-    logErrorGroups();
     spdlog::info("sync {}: {} ({} objects, {} applied, {} pruned, {} requests in {:.2f}s)", o_.inventoryId,
                  toString(report_.phase), report_.summary.objects, applies_.load(), report_.summary.pruned,
                  lists_ + gets_ + applies_ + dryRuns_ + deletes_ + inventoryWrites_, report_.stats.seconds);
@@ -275,19 +273,6 @@ class Round {
     return "sync " + o_.inventoryId + ": in progress (" + step_.load() + "): " + std::to_string(done) + " of " +
            std::to_string(total) + " writes done, " + std::to_string(failed) + " failed, " +
            std::to_string(total > done ? total - done : 0) + " left";
-  }
-
-  // One line per group of identical errors (error_groups.h), not one per object.
-  void logErrorGroups() const {
-    for (const auto& g : groupErrors(report_.objects)) {
-      std::string examples;
-      for (auto i : g.members) examples += (examples.empty() ? "" : ", ") + report_.objects[i].ref.identity();
-      if (g.count == 1)
-        spdlog::warn("sync {}: {}: {}", o_.inventoryId, examples, g.message);
-      else
-        spdlog::warn("sync {}: {} objects failed{}: {} (e.g. {})", o_.inventoryId, g.count,
-                     g.tenant.empty() ? "" : " (tenant " + g.tenant + ")", g.message, examples);
-    }
   }
 
   void runSteps() {

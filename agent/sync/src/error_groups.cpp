@@ -25,7 +25,7 @@ std::vector<ErrorGroup> groupErrors(const std::vector<ObjectReport>& objects) {
     if (added) groups.push_back(ErrorGroup{std::string(withoutRetryNote(message)), o.tenant, 0, {}});
     ErrorGroup& g = groups[it->second];
     ++g.count;
-    if (g.members.size() < kGroupExamples) g.members.push_back(i);
+    g.members.push_back(i);
   }
   return groups;
 }

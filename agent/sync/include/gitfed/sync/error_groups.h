@@ -16,9 +16,10 @@ struct ErrorGroup {
   std::string message;  // the first member's error without its identity and retry note ("apply failed: 500 ...")
   std::string tenant;
   std::size_t count = 0;
-  std::vector<std::size_t> members;  // indices into the objects, the first `kExamples` in order
+  std::vector<std::size_t> members;  // indices into the objects, in order (count of them)
 };
 
+// How many members a report or a log line names.
 inline constexpr std::size_t kGroupExamples = 5;
 
 // The error of `o` without the leading "Kind ns/name: " (the whole error when
