@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "describe.h"
+
 namespace gitfed::sync {
 
 std::string_view withoutRetryNote(std::string_view message) {
@@ -51,21 +53,6 @@ bool persistentCandidate(const kube::Error& e) {
   return e.status == 0 && e.reason == "Timeout";
 }
 
-namespace {
-
-std::string describe(const kube::Error& e) {
-  std::string s = e.status ? std::to_string(e.status) : std::string("connection error");
-  if (!e.reason.empty()) s += " " + e.reason;
-  if (!e.message.empty()) s += ": " + e.message;
-  return s;
-}
-
-std::string seconds(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
-  return std::to_string(d.count()) + "ms";
-}
-
-}  // namespace
 
 CircuitBreaker::CircuitBreaker(BreakerOptions options) : options_(options) {
   if (options_.threshold == 0) options_.threshold = 1;

@@ -19,6 +19,7 @@
 #include "gitfed/sync/health.h"
 #include "gitfed/sync/inventory.h"
 #include "gitfed/sync/order.h"
+#include "describe.h"
 #include "list_pages.h"
 #include "parallel.h"
 #include "progress_ticker.h"
@@ -63,19 +64,6 @@ std::string validate(const SyncOptions& o) {
 }
 
 namespace {
-
-std::string describe(const kube::Error& e) {
-  std::string s = e.status ? std::to_string(e.status) : std::string("connection error");
-  if (!e.reason.empty()) s += " " + e.reason;
-  if (!e.message.empty()) s += ": " + e.message;
-  return s;
-}
-
-std::string seconds(std::chrono::milliseconds d) {
-  auto ms = d.count();
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
 
 std::string stringAt(const json& obj, std::initializer_list<const char*> path) {
   const json* cur = &obj;
