@@ -112,6 +112,60 @@ class Builder : public nlohmann::json_sax<json> {
   std::uint64_t nodes_ = 0;
 };
 
+// The line of each element of the root object's "items" array (a list's
+// items), from a scan of text the parser has already accepted: strings are
+// skipped whole (JSON strings hold no raw newline), nesting is counted.
+std::vector<int> itemLinesOf(std::string_view t) {
+  std::vector<int> lines;
+  int depth = 0;
+  int line = 1;
+  std::string_view lastString;
+  std::string_view key;  // the root object's key whose value is being read
+  bool inItems = false;
+  bool expectElement = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '\n') {
+      ++line;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') continue;
+    if (inItems && depth == 2 && expectElement && c != ']') lines.push_back(line);
+    expectElement = false;
+    switch (c) {
+      case '"': {
+        std::size_t start = ++i;
+        while (i < t.size() && t[i] != '"') i += t[i] == '\\' ? 2u : 1u;
+        lastString = t.substr(start, std::min(i, t.size()) - start);
+        break;
+      }
+      case ':':
+        if (depth == 1) key = lastString;
+        break;
+      case '[':
+        if (depth == 1 && key == "items") inItems = expectElement = true;
+        ++depth;
+        break;
+      case '{':
+        ++depth;
+        break;
+      case ']':
+        if (inItems && depth == 2) return lines;
+        --depth;
+        break;
+      case '}':
+        --depth;
+        break;
+      case ',':
+        if (inItems && depth == 2) expectElement = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return lines;
+}
+
 }  // namespace
 
 ReadOutcome readJsonDocument(std::string_view text, const ReadLimits& limits) {
@@ -123,7 +177,11 @@ ReadOutcome readJsonDocument(std::string_view text, const ReadLimits& limits) {
     out.errors.push_back(std::move(d));
     return out;
   }
-  if (builder.root_ && !builder.root_->is_null()) out.documents.push_back(Document{std::move(*builder.root_), 1});
+  if (builder.root_ && !builder.root_->is_null()) {
+    std::vector<int> itemLines;
+    if (builder.root_->is_object() && builder.root_->contains("items")) itemLines = itemLinesOf(text);
+    out.documents.push_back(Document{std::move(*builder.root_), 1, std::move(itemLines)});
+  }
   return out;
 }
 

@@ -137,22 +137,7 @@ const json* member(const json& object, std::string_view key) {
   return &*it;
 }
 
-std::string typeName(const json& v) {
-  switch (v.type()) {
-    case json::value_t::object:
-      return "a mapping";
-    case json::value_t::array:
-      return "a list";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::null:
-      return "null";
-    default:
-      return "a number";
-  }
-}
+std::string typeName(const json& v) { return jsonTypeName(v); }
 
 std::string groupOf(std::string_view apiVersion) {
   auto slash = apiVersion.find('/');
@@ -198,13 +183,6 @@ class Loader {
       return error("document has no kind (a non-empty string)");
     const std::string& av = apiVersion->get_ref<const std::string&>();
     const std::string& k = kind->get_ref<const std::string&>();
-    if (av == "v1" && k == "List") {
-      const json* items = member(doc, "items");
-      if (items && !items->is_array()) return error("List: items must be a list");
-      if (items)
-        for (auto& item : doc["items"]) add(std::move(item), source);
-      return;
-    }
     const json* metadata = member(doc, "metadata");
     if (metadata && !metadata->is_object()) return error(k + ": metadata must be a mapping");
     const json* name = metadata ? member(*metadata, "name") : nullptr;
@@ -649,10 +627,22 @@ FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions
   ReadOutcome read = readFile(tree, file, options);
   fp.part.errors = std::move(read.errors);
   Loader loader(fp.part);
+  std::vector<Document> objects;
+  std::vector<Diagnostic> listErrors;
   for (auto& d : read.documents) {
-    loader.add(std::move(d.value), SourceRef{file.path, d.line});
-    d.value = json();  // this document's tree is packed now: free it before the next one is parsed
+    objects.clear();
+    listErrors.clear();
+    expandList(std::move(d), objects, listErrors);  // a list stands for its items
+    for (auto& e : listErrors) fp.part.errors.push_back(Diagnostic{file.path, e.line, std::move(e.message)});
+    for (auto& o : objects) {
+      loader.add(std::move(o.value), SourceRef{file.path, o.line});
+      o.value = json();  // this document's tree is packed now: free it before the next one is parsed
+    }
+    d.value = json();
   }
+  // A list's errors and its items' errors come from two stages: report them in the file's order.
+  std::stable_sort(fp.part.errors.begin(), fp.part.errors.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
   fp.typeConfigs = std::move(loader.typeConfigs);
   fp.schedules = std::move(loader.schedules);
   return fp;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "gitfed/render/document_reader.h"
 #include "gitfed/render/scalar.h"
@@ -101,6 +102,8 @@ struct Frame {
   // that, every key of `value` is one).
   std::optional<std::unordered_set<std::string>> explicitKeys;
   std::string anchor;
+  bool keyIsItems = false;       // the root mapping's key just read is `items`
+  bool recordItemLines = false;  // this is the root's `items` sequence
   std::uint64_t startNodes = 0;
   int maxChildDepth = 0;
 };
@@ -138,6 +141,7 @@ class DocumentBuilder {
   const std::optional<Diagnostic>& error() const { return error_; }
   std::optional<json>& root() { return root_; }
   int rootLine() const { return rootLine_; }
+  std::vector<int>& itemLines() { return itemLines_; }
 
  private:
   void setError(int line, std::string message) {
@@ -176,6 +180,7 @@ class DocumentBuilder {
     Frame& top = stack_.back();
     top.maxChildDepth = std::max(top.maxChildDepth, depth);
     if (!top.isMap) {
+      if (top.recordItemLines) itemLines_.push_back(line);
       top.value.push_back(std::move(value));
       return;
     }
@@ -197,6 +202,7 @@ class DocumentBuilder {
   void deliverKey(std::string key, int line, bool isMerge) {
     Frame& top = stack_.back();
     top.keyLine = line;
+    top.keyIsItems = stack_.size() == 1 && !isMerge && key == "items";
     if (isMerge) {
       top.mergePending = true;
       top.hasKey = true;
@@ -286,6 +292,7 @@ class DocumentBuilder {
     f.anchor = std::string(anchor);
     f.startNodes = nodes_;
     f.keyLine = line;
+    f.recordItemLines = !isMap && stack_.size() == 1 && stack_[0].isMap && stack_[0].hasKey && stack_[0].keyIsItems;
     if (!f.anchor.empty()) anchors_[f.anchor] = Anchor{};  // incomplete until closed
     lines_.push_back(line);
     stack_.push_back(std::move(f));
@@ -308,6 +315,7 @@ class DocumentBuilder {
   std::uint64_t nodes_ = 0;
   std::optional<json> root_;
   int rootLine_ = 0;
+  std::vector<int> itemLines_;
   std::optional<Diagnostic> error_;
 };
 
@@ -334,7 +342,7 @@ ReadOutcome readYamlStream(std::string_view input, const ReadLimits& limits) {
         if (doc->error()) {
           out.errors.push_back(*doc->error());
         } else if (doc->root() && !doc->root()->is_null()) {
-          out.documents.push_back(Document{std::move(*doc->root()), doc->rootLine()});
+          out.documents.push_back(Document{std::move(*doc->root()), doc->rootLine(), std::move(doc->itemLines())});
         }
       }
       doc.reset();

@@ -254,3 +254,88 @@ TEST_CASE("JSON errors: syntax with line, duplicate keys, depth", "[render][json
   REQUIRE(out.errors.size() == 1);
   CHECK_THAT(out.errors[0].message, Catch::Contains("nesting deeper than 100"));
 }
+
+// ------------------------------------------------------------------ lists
+
+TEST_CASE("a list's items carry their own lines, in YAML and in JSON", "[render][yaml][lists]") {
+  auto yaml = readYamlStream(
+      "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n"  // item 1: line 4
+      "- {apiVersion: v1}\n"                                                      // item 2: line 6
+      "-\n  - nested\n"                                                           // item 3: line 7 (its sequence starts on 8)
+      "- plain\n"                                                                 // item 4: line 9
+      "metadata:\n  items: [x]\n");                                               // not the root's items
+  REQUIRE(yaml.errors.empty());
+  REQUIRE(yaml.documents.size() == 1);
+  CHECK(yaml.documents[0].itemLines == std::vector<int>{4, 6, 8, 9});
+
+  auto fromJson = readJsonDocument(
+      "{\"kind\": \"List\", \"metadata\": {\"items\": [1, 2]}, \"note\": \"items\",\n"
+      "\"items\": [\n  {\"a\": \"x]\\\"\"},\n\n  [1,\n 2], \"s\"\n, {}]}\n");
+  REQUIRE(fromJson.errors.empty());
+  REQUIRE(fromJson.documents.size() == 1);
+  CHECK(fromJson.documents[0].itemLines == std::vector<int>{3, 5, 6, 7});
+
+  auto empty = readJsonDocument("{\"kind\": \"List\", \"items\": [ ]}");
+  CHECK(empty.documents.at(0).itemLines.empty());
+  CHECK(readYamlStream("kind: ConfigMap\ndata: {items: [a]}\n").documents.at(0).itemLines.empty());
+}
+
+TEST_CASE("expandList: kubectl's outcomes", "[render][lists]") {
+  using gitfed::render::Document;
+  using gitfed::render::expandList;
+  auto expand = [](const std::string& yaml, std::vector<gitfed::render::Diagnostic>* errors = nullptr) {
+    auto read = readYamlStream(yaml);
+    REQUIRE(read.errors.empty());
+    std::vector<Document> out;
+    std::vector<gitfed::render::Diagnostic> errs;
+    for (auto& d : read.documents) expandList(std::move(d), out, errs);
+    if (errors) *errors = errs;
+    else REQUIRE(errs.empty());
+    return out;
+  };
+  SECTION("not a list: the document itself") {
+    auto out = expand("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].value["metadata"]["name"] == "a");
+  }
+  SECTION("kindless items take the list's apiVersion and kind without List") {
+    auto out = expand("apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: d}\n"
+                      "- {apiVersion: v1, kind: ConfigMap}\n- {kind: Secret}\n");
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].value["apiVersion"] == "apps/v1");
+    CHECK(out[0].value["kind"] == "Deployment");
+    CHECK(out[0].line == 4);
+    CHECK(out[1].value["kind"] == "ConfigMap");
+    CHECK_FALSE(out[2].value.contains("apiVersion"));  // one of the two given: nothing inherited
+  }
+  SECTION("a kind without the List suffix is kept; v1 List leaves items kindless") {
+    auto out = expand("apiVersion: v1\nkind: Foo\nitems:\n- metadata: {name: f}\n---\n"
+                      "apiVersion: v1\nkind: List\nitems:\n- metadata: {name: g}\n");
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].value["kind"] == "Foo");
+    CHECK_FALSE(out[1].value.contains("kind"));
+    CHECK(out[1].value["apiVersion"] == "v1");
+  }
+  SECTION("empty lists and items: with no value stand for nothing") {
+    CHECK(expand("apiVersion: v1\nkind: List\nitems: []\n---\napiVersion: v1\nkind: ConfigMap\nitems:\n").empty());
+  }
+  SECTION("a list without kind is passed on (the loader reports it)") {
+    auto out = expand("items: [{kind: ConfigMap}]\n");
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].value.contains("items"));
+  }
+  SECTION("errors name the item and its line; the other items are still read") {
+    std::vector<gitfed::render::Diagnostic> errors;
+    auto out = expand("apiVersion: v1\nkind: List\nitems:\n- text\n- null\n"
+                      "- apiVersion: v1\n  kind: List\n  items: []\n- {apiVersion: v1, kind: ConfigMap}\n---\n"
+                      "apiVersion: v1\nkind: ConfigMapList\nitems: {a: b}\n",
+                      &errors);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].line == 9);
+    REQUIRE(errors.size() == 4);
+    CHECK(std::to_string(errors[0].line) + ": " + errors[0].message == "4: List item 1 is a string, not a mapping (a Kubernetes object)");
+    CHECK(std::to_string(errors[1].line) + ": " + errors[1].message == "5: List item 2 is null, not a mapping (a Kubernetes object)");
+    CHECK(std::to_string(errors[2].line) + ": " + errors[2].message == "6: List item 3 is itself a list: a list inside a list is not read (kubectl refuses it too)");
+    CHECK(std::to_string(errors[3].line) + ": " + errors[3].message == "11: ConfigMapList: items must be a sequence (the objects of the list), not a mapping");
+  }
+}

@@ -69,6 +69,25 @@ TEST_CASE("gitfed reads every corpus file exactly as kubectl does", "[render][ku
   CHECK(files >= 6);
 }
 
+TEST_CASE("every file kubectl refuses, gitfed refuses too, naming file and line", "[render][kubectl][lists]") {
+  auto dir = std::filesystem::path(GITFED_SOURCE_DIR) / "test/unit/render/kubectl-corpus-errors";
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string file = entry.path().string();
+    INFO(file);
+    auto kubectl = run("kubectl label --local -f " + shellQuote(file) + " -o json gitfed-corpus=x");
+    CHECK(kubectl.status != 0);
+    auto gitfed = run(gitfedBinary() + " render --cluster c --output json " + shellQuote(file));
+    CHECK(gitfed.status != 0);
+    CHECK(gitfed.out.empty());  // nothing half-rendered
+    // "FILE:LINE: message"
+    CHECK_THAT(gitfed.err, Catch::Contains(entry.path().filename().string() + ":"));
+    CHECK_THAT(gitfed.err, Catch::Matches("(.|\\n)*\\.yaml:[1-9][0-9]*: (.|\\n)*"));
+    ++files;
+  }
+  CHECK(files >= 8);
+}
+
 TEST_CASE("kubectl reads gitfed's YAML output as gitfed's JSON output", "[render][kubectl][writer]") {
   // Every string a writer can get wrong, in one ConfigMap.
   gitfed::test::TempDir d;

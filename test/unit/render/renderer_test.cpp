@@ -138,12 +138,43 @@ TEST_CASE("documents: shape errors", "[render][documents]") {
   CHECK_THAT(e[8], Catch::StartsWith("a.yaml:27: ConfigMap x: metadata.namespace must be a string"));
 }
 
-TEST_CASE("documents: a v1 List stands for its items", "[render][documents]") {
+TEST_CASE("documents: a v1 List stands for its items", "[render][documents][lists]") {
   MemoryTree t;
   t.file("list.yaml", "apiVersion: v1\nkind: List\nitems:\n- " + std::string("{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}") +
                           "\n- {apiVersion: v1, kind: Secret, metadata: {name: s}}\n");
   auto r = renderOk(t, "eu");
   CHECK(names(r) == std::vector<std::string>{"Secret/s", "ConfigMap/a"});
+}
+
+TEST_CASE("documents: <Kind>List as kubectl get writes it, kindless items included", "[render][documents][lists]") {
+  MemoryTree t;
+  t.file("rbac.yaml",
+         "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleList\nmetadata: {resourceVersion: \"\"}\nitems:\n"
+         "- metadata: {name: r, namespace: monitoring}\n  rules: []\n")
+      .file("cms.json", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMapList\", \"items\": [{\"metadata\": {\"name\": \"j\"}}]}");
+  auto r = renderOk(t, "eu");
+  CHECK(names(r) == std::vector<std::string>{"ConfigMap/j", "Role/monitoring/r"});
+}
+
+TEST_CASE("documents: a list's errors name its file and the item's line; nothing is rendered", "[render][documents][lists]") {
+  MemoryTree t;
+  t.file("l.yaml",
+         "apiVersion: v1\nkind: ConfigMapList\nitems:\n"
+         "- metadata: {name: good}\n"                      // 4
+         "- metadata: {}\n"                                // 5: no name
+         "- 42\n"                                          // 6
+         "- {apiVersion: v1, kind: List, items: []}\n"     // 7
+         "- {kind: ConfigMap, metadata: {name: noav}}\n")  // 8: only kind given: no apiVersion
+      .file("m.json", "{\"kind\": \"SecretList\", \"apiVersion\": \"v1\",\n \"items\": [\n {\"metadata\": {}}]}");
+  auto r = renderTree(t, "eu");
+  CHECK(r.objects.empty());
+  auto e = errors(r);
+  REQUIRE(e.size() == 5);
+  CHECK(e[0] == "l.yaml:5: ConfigMap has no metadata.name (a non-empty string)");
+  CHECK(e[1] == "l.yaml:6: ConfigMapList item 3 is a number, not a mapping (a Kubernetes object)");
+  CHECK(e[2] == "l.yaml:7: ConfigMapList item 4 is itself a list: a list inside a list is not read (kubectl refuses it too)");
+  CHECK(e[3] == "l.yaml:8: document has no apiVersion (a non-empty string)");
+  CHECK(e[4] == "m.json:3: Secret has no metadata.name (a non-empty string)");
 }
 
 TEST_CASE("documents: all errors of a run are reported, nothing is rendered", "[render][documents]") {

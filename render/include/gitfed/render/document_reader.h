@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct ReadLimits {
 struct Document {
   nlohmann::json value;  // never null: empty documents are skipped
   int line = 0;          // 1-based line where the document's content starts
+  // When the document is a mapping with an `items` sequence: the line of each
+  // item (a list's errors name the item's line). May be shorter than the
+  // sequence (then the document's line stands in).
+  std::vector<int> itemLines;
 };
 
 struct ReadOutcome {
@@ -38,5 +43,15 @@ ReadOutcome readYamlStream(std::string_view text, const ReadLimits& limits = {})
 // One JSON document (strings stay strings, numbers stay numbers). Duplicate
 // keys are an error, as in YAML.
 ReadOutcome readJsonDocument(std::string_view text, const ReadLimits& limits = {});
+
+// kubectl's lists (render-spec section 2, "Lists, as kubectl reads them"): a
+// mapping with an `items` key stands for its items. Appends to `out` the
+// documents `doc` stands for (itself when it is not a list), and to `errors`
+// what is wrong with the list or an item (`path` left empty, the item's line).
+void expandList(Document&& doc, std::vector<Document>& out, std::vector<Diagnostic>& errors);
+
+// "a mapping", "a list", "a string", "a number", "a boolean", "null": for
+// messages about a value of the wrong type.
+std::string jsonTypeName(const nlohmann::json& value);
 
 }  // namespace gitfed::render
