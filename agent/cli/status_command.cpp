@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +18,8 @@
 #include "cli/commands.h"
 #include "gitfed/git/libgit2.h"
 #include "gitfed/git/url.h"
+#include "gitfed/status/fleet_page.h"
+#include "gitfed/status/history.h"
 #include "gitfed/status/reader.h"
 
 namespace gitfed::cli {
@@ -33,6 +37,10 @@ constexpr const char* kStatusUsage =
     "file://) or the path of a local clone (its origin/ branches are read).\n"
     "\n"
     "  --cluster NAME          one cluster's report, object by object\n"
+    "  --html FILE             write the fleet page: one self-contained HTML file\n"
+    "                          (docs/status-spec.md, \"The fleet page\")\n"
+    "  --group-by LABEL        (--html) group the tiles by this label's value\n"
+    "  --history DURATION      (--html) the timeline's window, e.g. 7d, 12h (default 7d)\n"
     "  --output table|json     (default table)\n"
     "  --branch NAME           the config branch (default main)\n"
     "  --status-branch NAME    (default gitfed-status)\n"
@@ -61,18 +69,8 @@ std::optional<std::chrono::seconds> parseDuration(const std::string& text) {
   if (unit == "s" || unit.empty()) return std::chrono::seconds(n);
   if (unit == "m") return std::chrono::seconds(n * 60);
   if (unit == "h") return std::chrono::seconds(n * 3600);
+  if (unit == "d") return std::chrono::seconds(n * 86400);
   return std::nullopt;
-}
-
-std::string shortId(const std::string& id) { return id.empty() ? "-" : id.substr(0, 7); }
-
-std::string formatAge(const std::optional<std::chrono::seconds>& age) {
-  if (!age) return "-";
-  long long s = std::max<long long>(age->count(), 0);
-  if (s < 120) return std::to_string(s) + "s";
-  if (s < 7200) return std::to_string(s / 60) + "m";
-  if (s < 172800) return std::to_string(s / 3600) + "h";
-  return std::to_string(s / 86400) + "d";
 }
 
 // A temporary directory, removed when the command ends.
@@ -90,17 +88,17 @@ struct ScratchDir {
 
 void printTable(const status::FleetStatus& fleet, const std::vector<status::ClusterRow>& rows) {
   std::printf("status branch %s at %s; config branch %s at %s\n", fleet.statusBranch.c_str(),
-              shortId(fleet.statusCommit).c_str(), fleet.configBranch.c_str(),
-              fleet.configRevision ? shortId(*fleet.configRevision).c_str() : "(none)");
+              status::shortId(fleet.statusCommit).c_str(), fleet.configBranch.c_str(),
+              fleet.configRevision ? status::shortId(*fleet.configRevision).c_str() : "(none)");
   std::size_t width = 7;
   for (const auto& r : rows) width = std::max(width, r.name.size());
   std::printf("%-*s  %-11s  %-8s  %-10s  %7s  %6s  %s\n", static_cast<int>(width), "CLUSTER", "PHASE", "APPLIED",
               "REVISION", "DRIFTED", "FAILED", "AGE");
   for (const auto& r : rows) {
-    std::string revision = shortId(r.revision);
+    std::string revision = status::shortId(r.revision);
     if (r.latest && r.revision != *r.latest) revision += " (old)";
-    std::string applied = shortId(r.appliedRevision) + (r.upToDate || !r.latest ? "" : "*");
-    std::string age = formatAge(r.age) + (r.stale ? " STALE" : "");
+    std::string applied = status::shortId(r.appliedRevision) + (r.upToDate || !r.latest ? "" : "*");
+    std::string age = status::formatAge(r.age) + (r.stale ? " STALE" : "");
     std::printf("%-*s  %-11s  %-8s  %-10s  %7zu  %6zu  %s\n", static_cast<int>(width), r.name.c_str(),
                 status::toString(r.phase), applied.c_str(), revision.c_str(), r.drifted, r.failed, age.c_str());
   }
@@ -133,7 +131,7 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
   std::printf("  applied      %s%s\n", c.sync.appliedRevision.empty() ? "-" : c.sync.appliedRevision.c_str(),
               row.upToDate ? " (the newest)" : row.latest ? (" (newest: " + *row.latest + ")").c_str() : "");
   std::printf("  last attempt %s (%s ago)\n",
-              c.sync.lastAttemptAt ? status::formatTime(*c.sync.lastAttemptAt).c_str() : "-", formatAge(row.age).c_str());
+              c.sync.lastAttemptAt ? status::formatTime(*c.sync.lastAttemptAt).c_str() : "-", status::formatAge(row.age).c_str());
   std::printf("  last success %s\n", c.sync.lastSuccessAt ? status::formatTime(*c.sync.lastSuccessAt).c_str() : "-");
   if (!c.sync.message.empty()) std::printf("  message      %s\n", c.sync.message.c_str());
   const auto& s = c.summary;
@@ -187,11 +185,58 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
   if (c.truncated > 0) std::printf("... and %zu more objects (report truncated)\n", c.truncated);
 }
 
+// --html: the fleet page, written whole (a temporary file renamed over FILE).
+int writePage(const status::FleetStatus& fleet, const std::filesystem::path& repository, const std::string& file,
+              const std::string& groupBy, std::chrono::seconds window, std::chrono::seconds staleAfter,
+              status::Clock::time_point now) {
+  status::HistoryOptions options;
+  options.since = now - window;
+  auto history = status::readHistory(repository, fleet.statusCommit, options);
+  if (!history) {
+    std::fprintf(stderr, "gitfed status: history of %s: %s\n", fleet.statusBranch.c_str(),
+                 history.error().format().c_str());
+    return 1;
+  }
+  for (const auto& w : history->warnings) std::fprintf(stderr, "gitfed status: warning: %s\n", w.c_str());
+  status::PageOptions page;
+  page.now = now;
+  page.staleAfter = staleAfter;
+  page.groupBy = groupBy;
+  page.generator = std::string("gitfed ") + GITFED_VERSION;
+  const std::string html = status::renderFleetPage(fleet, *history, page);
+  const std::string tmp = file + ".tmp";
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) {
+      std::fprintf(stderr, "gitfed status: cannot write %s: %s\n", tmp.c_str(), std::strerror(errno));
+      return 1;
+    }
+    bool ok = std::fwrite(html.data(), 1, html.size(), f) == html.size();
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) {
+      std::fprintf(stderr, "gitfed status: cannot write %s: %s\n", tmp.c_str(), std::strerror(errno));
+      std::remove(tmp.c_str());
+      return 1;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::fprintf(stderr, "gitfed status: cannot write %s: %s\n", file.c_str(), ec.message().c_str());
+    std::remove(tmp.c_str());
+    return 1;
+  }
+  std::printf("wrote %s: %zu clusters, %zu bytes, %zu commits of history\n", file.c_str(), fleet.clusters.size(),
+              html.size(), history->commits);
+  return 0;
+}
+
 }  // namespace
 
 int statusCommand(const Args& args) {
   std::string repository, cluster, output = "table", branch = "main", statusBranch = "gitfed-status", cacheDir;
-  std::chrono::seconds staleAfter(15 * 60);
+  std::string htmlFile, groupBy;
+  std::chrono::seconds staleAfter(15 * 60), historyWindow(7 * 86400);
   git::RemoteOptions remote;
   remote.timeouts.operation = std::chrono::seconds(30);
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -224,6 +269,8 @@ int statusCommand(const Args& args) {
     else if (flag == "--branch") branch = value;
     else if (flag == "--status-branch") statusBranch = value;
     else if (flag == "--cache") cacheDir = value;
+    else if (flag == "--html") htmlFile = value;
+    else if (flag == "--group-by") groupBy = value;
     else if (flag == "--username") remote.credentials.username = value;
     else if (flag == "--username-file") remote.credentials.usernameFile = value;
     else if (flag == "--password-file") remote.credentials.passwordFile = value;
@@ -231,10 +278,11 @@ int statusCommand(const Args& args) {
     else if (flag == "--ca-file") remote.credentials.caFile = value;
     else if (flag == "--ssh-key") remote.credentials.sshKeyFile = value;
     else if (flag == "--known-hosts") remote.credentials.knownHostsFile = value;
-    else if (flag == "--stale-after" || flag == "--timeout") {
+    else if (flag == "--stale-after" || flag == "--timeout" || flag == "--history") {
       auto d = parseDuration(value);
-      if (!d) return usageError(flag + ": not a duration: \"" + value + "\" (e.g. 90s, 15m, 2h)");
+      if (!d) return usageError(flag + ": not a duration: \"" + value + "\" (e.g. 90s, 15m, 2h, 7d)");
       if (flag == "--stale-after") staleAfter = *d;
+      else if (flag == "--history") historyWindow = *d;
       else remote.timeouts.operation = *d;
     } else {
       return usageError("unknown option " + flag);
@@ -242,10 +290,13 @@ int statusCommand(const Args& args) {
   }
   if (repository.empty()) return usageError("REPOSITORY is required");
   if (output != "table" && output != "json") return usageError("--output must be table or json");
+  if (!htmlFile.empty() && !cluster.empty()) return usageError("--html shows the whole fleet: not with --cluster");
 
   git::Libgit2 libgit2;
   status::Result<status::FleetStatus> fleet;
   std::error_code ec;
+  ScratchDir scratch;
+  std::filesystem::path readFrom = repository;  // where the status branch's history is, once read
   if (std::filesystem::is_directory(repository, ec)) {
     fleet = status::readLocalFleetStatus(repository, statusBranch, branch);
   } else {
@@ -255,9 +306,9 @@ int statusCommand(const Args& args) {
       return 2;
     }
     remote.url = repository;
-    ScratchDir scratch;
     std::filesystem::path cache = cacheDir.empty() ? scratch.path / "status.git" : std::filesystem::path(cacheDir);
     fleet = status::readFleetStatus(remote, cache, statusBranch, branch);
+    readFrom = cache;
   }
   if (!fleet) {
     std::fprintf(stderr, "gitfed status: %s\n", fleet.error().format().c_str());
@@ -265,6 +316,7 @@ int statusCommand(const Args& args) {
   }
   for (const auto& w : fleet->warnings) std::fprintf(stderr, "gitfed status: warning: %s\n", w.c_str());
   const auto now = status::Clock::now();
+  if (!htmlFile.empty()) return writePage(*fleet, readFrom, htmlFile, groupBy, historyWindow, staleAfter, now);
   std::vector<status::ClusterRow> rows;
   for (const auto& c : fleet->clusters) rows.push_back(status::summarize(c, fleet->configRevision, now, staleAfter));
 

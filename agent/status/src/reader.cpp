@@ -3,43 +3,12 @@
 #include <algorithm>
 
 #include "gitfed/git/repository.h"
+#include "report_tree.h"
 
 namespace gitfed::status {
 namespace {
 
 constexpr const char* kStatusRef = "refs/gitfed/status/read";
-
-Result<void> readReports(const git::Repository& repo, FleetStatus& out) {
-  auto tree = repo.tree(out.statusCommit);
-  if (!tree) return std::unexpected(tree.error());
-  auto entries = (*tree)->list("clusters");
-  if (!entries) return {};  // a branch without clusters/ yet: no reports
-  for (const auto& e : *entries) {
-    std::string path = "clusters/" + e.name;
-    if (e.type != render::SourceTree::EntryType::File || !e.name.ends_with(".yaml")) {
-      out.warnings.push_back(path + ": not a report file");
-      continue;
-    }
-    auto text = (*tree)->read(path, 16u << 20);
-    if (!text) {
-      out.warnings.push_back(path + ": " + text.error().message);
-      continue;
-    }
-    auto report = parseReport(*text);
-    if (!report) {
-      out.warnings.push_back(path + ": " + report.error().format());
-      continue;
-    }
-    if (report->name + ".yaml" != e.name) {
-      out.warnings.push_back(path + ": the report is about cluster \"" + report->name + "\"");
-      continue;
-    }
-    out.clusters.push_back(std::move(*report));
-  }
-  std::sort(out.clusters.begin(), out.clusters.end(),
-            [](const ClusterStatus& a, const ClusterStatus& b) { return a.name < b.name; });
-  return {};
-}
 
 Result<std::optional<std::string>> localBranch(const git::Repository& repo, const std::string& name) {
   for (const std::string& ref : {"refs/remotes/origin/" + name, "refs/heads/" + name}) {
@@ -55,6 +24,39 @@ Result<std::optional<std::string>> localBranch(const git::Repository& repo, cons
 }
 
 }  // namespace
+
+Result<void> readReportTree(const git::Repository& repo, const std::string& commit, std::vector<ClusterStatus>& clusters,
+                            std::vector<std::string>& warnings) {
+  auto tree = repo.tree(commit);
+  if (!tree) return std::unexpected(tree.error());
+  auto entries = (*tree)->list("clusters");
+  if (!entries) return {};  // a branch without clusters/ yet: no reports
+  for (const auto& e : *entries) {
+    std::string path = "clusters/" + e.name;
+    if (e.type != render::SourceTree::EntryType::File || !e.name.ends_with(".yaml")) {
+      warnings.push_back(path + ": not a report file");
+      continue;
+    }
+    auto text = (*tree)->read(path, 16u << 20);
+    if (!text) {
+      warnings.push_back(path + ": " + text.error().message);
+      continue;
+    }
+    auto report = parseReport(*text);
+    if (!report) {
+      warnings.push_back(path + ": " + report.error().format());
+      continue;
+    }
+    if (report->name + ".yaml" != e.name) {
+      warnings.push_back(path + ": the report is about cluster \"" + report->name + "\"");
+      continue;
+    }
+    clusters.push_back(std::move(*report));
+  }
+  std::sort(clusters.begin(), clusters.end(),
+            [](const ClusterStatus& a, const ClusterStatus& b) { return a.name < b.name; });
+  return {};
+}
 
 Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std::filesystem::path& cacheDir,
                                     const std::string& statusBranch, const std::string& configBranch) {
@@ -81,7 +83,7 @@ Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std:
   if (!found)
     return git::fail(ErrorCode::NotFound, "the remote has no branch " + statusBranch + " (no agent has reported yet?)",
                      "status " + remote.url);
-  if (auto r = readReports(*repo, out); !r) return std::unexpected(r.error());
+  if (auto r = readReportTree(*repo, out.statusCommit, out.clusters, out.warnings); !r) return std::unexpected(r.error());
   return out;
 }
 
@@ -102,8 +104,19 @@ Result<FleetStatus> readLocalFleetStatus(const std::filesystem::path& clone, con
   auto config = localBranch(*repo, configBranch);
   if (!config) return std::unexpected(config.error());
   out.configRevision = *config;
-  if (auto r = readReports(*repo, out); !r) return std::unexpected(r.error());
+  if (auto r = readReportTree(*repo, out.statusCommit, out.clusters, out.warnings); !r) return std::unexpected(r.error());
   return out;
+}
+
+std::string shortId(const std::string& id) { return id.empty() ? "-" : id.substr(0, 7); }
+
+std::string formatAge(const std::optional<std::chrono::seconds>& age) {
+  if (!age) return "-";
+  long long s = std::max<long long>(age->count(), 0);
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
 }
 
 ClusterRow summarize(const ClusterStatus& report, const std::optional<std::string>& latest, Clock::time_point now,

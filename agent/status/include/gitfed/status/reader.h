@@ -50,6 +50,11 @@ struct ClusterRow {
   bool stale = false;                       // phase Stale, or no report for longer than staleAfter
 };
 
+// "1a2b3c4" (the first 7 characters), "-" for none.
+std::string shortId(const std::string& id);
+// "42s", "5m", "3h", "2d"; "-" for none.
+std::string formatAge(const std::optional<std::chrono::seconds>& age);
+
 ClusterRow summarize(const ClusterStatus& report, const std::optional<std::string>& latest, Clock::time_point now,
                      std::chrono::seconds staleAfter);
 
