@@ -1,13 +1,11 @@
 #include "gitfed/daemon/agent.h"
 
 #include <malloc.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <map>
 
 #include "gitfed/daemon/logging.h"
+#include "gitfed/daemon/process_metrics.h"
 #include "gitfed/daemon/report.h"
 #include "gitfed/git/tree_source.h"
 #include "gitfed/sync/error_groups.h"
@@ -26,21 +24,6 @@ double unixSeconds(std::chrono::system_clock::time_point t) {
 
 std::int64_t steadyMs(SteadyTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-// Resident memory from /proc/self/statm (pages) and CPU time from getrusage.
-double residentBytes() {
-  std::ifstream in("/proc/self/statm");
-  long long size = 0, resident = 0;
-  if (!(in >> size >> resident)) return 0;
-  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-}
-
-double cpuSeconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return tv(u.ru_utime) + tv(u.ru_stime);
 }
 
 // Every Secret value a repository holds (plain Secrets, the templates of
@@ -125,11 +108,23 @@ AgentMetrics::AgentMetrics()
                                     "Reports handed to the status branch, by outcome (Committed, Unchanged, Superseded, Error).",
                                     {"outcome"})),
       info(registry.gauge("gitfed_build_info", "Always 1; the agent's version and cluster.", {"version", "cluster"})),
+      phase(registry.gauge("gitfed_phase",
+                           "1 for the phase of the last report (Synced, Progressing, Drifted, Failed, Stale), 0 for the others.",
+                           {"phase"})),
+      revisionBehind(registry.gauge("gitfed_revision_behind",
+                                    "1 while the newest revision of the source (as last polled) is not the last applied one.")),
+      revisionBehindSince(registry.gauge("gitfed_revision_behind_since_timestamp_seconds",
+                                         "Unix time since which the newest revision has not been applied; 0 when it is.")),
+      pollInterval(registry.gauge("gitfed_poll_interval_seconds", "How often the source is polled (the interval setting).")),
+      driftMode(registry.gauge("gitfed_drift_mode", "1 for the drift mode in use (self-heal or report-only), 0 for the other.",
+                               {"mode"})),
       residentMemory(registry.gauge("process_resident_memory_bytes", "Resident memory size in bytes.")),
-      cpuSeconds(registry.gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")) {
+      cpuSeconds(registry.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")),
+      startTime(registry.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")) {
+  startTime.set(processStartTime().value_or(unixSeconds(std::chrono::system_clock::now())));
   registry.onScrape([this] {
-    residentMemory.set(residentBytes());
-    cpuSeconds.set(::gitfed::daemon::cpuSeconds());
+    residentMemory.set(residentMemoryBytes());
+    cpuSeconds.raiseTo(::gitfed::daemon::cpuSeconds());
   });
 }
 
@@ -144,6 +139,9 @@ Agent::Agent(AgentConfig config, AgentParts parts, AgentMetrics& metrics)
       engine_(progressClient_, syncOptionsFor(config_, parts_.contextNamespace)),
       schedule_(scheduleOptionsFor(config_)) {
   metrics_.info.set({parts_.agentVersion, config_.cluster}, 1);
+  metrics_.pollInterval.set(std::chrono::duration<double>(config_.interval).count());
+  metrics_.driftMode.set({"self-heal"}, config_.selfHeal ? 1 : 0);
+  metrics_.driftMode.set({"report-only"}, config_.selfHeal ? 0 : 1);
   metrics_.leader.set(parts_.elector ? 0 : 1);
   effectiveLabels_ = config_.labels;
   if (parts_.elector) {
@@ -209,6 +207,9 @@ json Agent::lastReport() const {
 }
 
 void Agent::record(const status::ClusterStatus& report, const status::Redactor& redactor) {
+  for (auto p : {status::Phase::Synced, status::Phase::Progressing, status::Phase::Drifted, status::Phase::Failed,
+                 status::Phase::Stale})
+    metrics_.phase.set({status::toString(p)}, p == report.sync.phase ? 1 : 0);
   status::ClusterStatus redacted = report;
   redactor.apply(redacted);
   status::limitSize(redacted);  // redaction may lengthen a value: the bound holds for what is written
@@ -275,11 +276,13 @@ RoundResult Agent::round(bool triggered) {
     }
     result.phase = lastReport_ ? lastReport_->sync.phase : status::Phase::Synced;
     result.ok = !lastReport_ || lastReport_->sync.phase != status::Phase::Failed;
+    measureLag(poll->revision, context.now);
     roundDone_ = true;
     return result;
   }
 
   syncRevision(*poll, result.reason, result);
+  measureLag(poll->revision, std::chrono::system_clock::now());
   result.seconds = std::chrono::duration<double>(steady_clock::now() - started).count();
   roundDone_ = true;
   return result;
@@ -388,6 +391,12 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
   // Give what the round allocated back to the system (objects, lists, trees).
   ::malloc_trim(0);
   return report;
+}
+
+void Agent::measureLag(const std::string& newest, std::chrono::system_clock::time_point now) {
+  lag_.update(newest, lastSyncReport_ ? lastSyncReport_->sync.appliedRevision : std::string(), now);
+  metrics_.revisionBehind.set(lag_.behind() ? 1 : 0);
+  metrics_.revisionBehindSince.set(lag_.since() ? unixSeconds(*lag_.since()) : 0);
 }
 
 std::string Agent::effectiveLeaseNamespace() const {

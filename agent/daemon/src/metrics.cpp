@@ -70,6 +70,12 @@ void Counter::inc(const LabelValues& labels, double by) {
   values_[labels] += by;
 }
 
+void Counter::raiseTo(const LabelValues& labels, double v) {
+  std::lock_guard lock(mu_);
+  auto& current = values_[labels];
+  current = std::max(current, v);
+}
+
 double Counter::value(const LabelValues& labels) const {
   std::lock_guard lock(mu_);
   auto it = values_.find(labels);

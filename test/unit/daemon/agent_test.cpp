@@ -310,3 +310,73 @@ TEST_CASE("agent: /healthz follows progress: a long round that keeps working is 
   round.join();
   CHECK(f.agent->healthy());  // outside a round
 }
+
+TEST_CASE("agent: metrics of the configuration: drift mode, poll interval, process start time", "[daemon]") {
+  {
+    Fixture f;
+    CHECK(f.metrics.driftMode.value({"self-heal"}) == 1);
+    CHECK(f.metrics.driftMode.value({"report-only"}) == 0);
+    CHECK(f.metrics.pollInterval.value() == 60);
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    CHECK(f.metrics.startTime.value() <= now + 1);
+    CHECK(f.metrics.startTime.value() > now - 24 * 3600);
+    const std::string text = f.metrics.registry.render();
+    CHECK(text.find("# TYPE process_cpu_seconds_total counter\n") != std::string::npos);
+    CHECK(text.find("# TYPE process_start_time_seconds gauge\n") != std::string::npos);
+  }
+  auto c = config();
+  c.selfHeal = false;
+  c.interval = std::chrono::milliseconds(2500);
+  Fixture f(c);
+  CHECK(f.metrics.driftMode.value({"self-heal"}) == 0);
+  CHECK(f.metrics.driftMode.value({"report-only"}) == 1);
+  CHECK(f.metrics.pollInterval.value() == 2.5);
+}
+
+TEST_CASE("agent: gitfed_phase follows the last report; gitfed_revision_behind while the newest revision is not applied",
+          "[daemon]") {
+  Fixture f;
+  auto phases = [&] {
+    std::string on;
+    for (const char* p : {"Synced", "Progressing", "Drifted", "Failed", "Stale"})
+      if (f.metrics.phase.value({p}) == 1) on += on.empty() ? p : std::string(",") + p;
+    return on;
+  };
+  auto unixNow = [] {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  f.source->revisions[kA] = fleet("1");
+  auto broken = fleet("2");
+  broken.file("apps/bad.yaml", "a: [\n");
+  f.source->revisions[kB] = broken;
+  f.source->revisions[kC] = fleet("3");
+  f.source->current = kA;
+  f.agent->round(false);
+  CHECK(phases() == "Synced");
+  CHECK(f.metrics.revisionBehind.value() == 0);
+  CHECK(f.metrics.revisionBehindSince.value() == 0);
+
+  f.source->current = kB;
+  const double before = unixNow();
+  f.agent->round(false);
+  CHECK(phases() == "Failed");
+  CHECK(f.metrics.revisionBehind.value() == 1);
+  const double since = f.metrics.revisionBehindSince.value();
+  CHECK(since >= before - 1);
+  CHECK(since <= unixNow() + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(f.agent->round(false).reason == SyncReason::Retry);
+  CHECK(f.metrics.revisionBehindSince.value() == since);  // behind since the first round that saw kB
+
+  f.source->stale = true;  // the last revision is kept: still behind, and the phase is Stale
+  f.agent->round(false);
+  CHECK(phases() == "Stale");
+  CHECK(f.metrics.revisionBehind.value() == 1);
+  f.source->stale = false;
+
+  f.source->current = kC;
+  f.agent->round(false);
+  CHECK(phases() == "Synced");
+  CHECK(f.metrics.revisionBehind.value() == 0);
+  CHECK(f.metrics.revisionBehindSince.value() == 0);
+}

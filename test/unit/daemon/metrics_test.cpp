@@ -71,3 +71,14 @@ TEST_CASE("metrics: scrape hooks run before rendering", "[daemon]") {
   CHECK(r.render().find("process_resident_memory_bytes 1\n") != std::string::npos);
   CHECK(r.render().find("process_resident_memory_bytes 2\n") != std::string::npos);
 }
+
+TEST_CASE("metrics: a counter mirrored from a total kept elsewhere never goes down", "[daemon]") {
+  Registry r;
+  auto& cpu = r.counter("process_cpu_seconds_total", "CPU.");
+  cpu.raiseTo(1.5);
+  cpu.raiseTo(1.25);  // a lower reading is ignored
+  CHECK(cpu.value() == 1.5);
+  cpu.raiseTo(2);
+  CHECK(r.render() == "# HELP process_cpu_seconds_total CPU.\n# TYPE process_cpu_seconds_total counter\n"
+                      "process_cpu_seconds_total 2\n");
+}

@@ -32,6 +32,7 @@
 #include "gitfed/daemon/leader.h"
 #include "gitfed/daemon/metered_client.h"
 #include "gitfed/daemon/metrics.h"
+#include "gitfed/daemon/revision_lag.h"
 #include "gitfed/daemon/schedule.h"
 #include "gitfed/daemon/source_stage.h"
 #include "gitfed/daemon/status_publisher.h"
@@ -56,8 +57,14 @@ struct AgentMetrics {
   Gauge& sourceStale;
   Counter& statusWrites;         // {outcome}
   Gauge& info;                   // {version, cluster}
+  Gauge& phase;                  // {phase}: 1 for the last report's phase, 0 for the others
+  Gauge& revisionBehind;         // 1 while the newest revision is not applied
+  Gauge& revisionBehindSince;    // unix seconds; 0 when not behind
+  Gauge& pollInterval;           // seconds (the configured interval)
+  Gauge& driftMode;              // {mode}: 1 for the configured mode, 0 for the other
   Gauge& residentMemory;
-  Gauge& cpuSeconds;
+  Counter& cpuSeconds;
+  Gauge& startTime;              // unix seconds
 };
 
 // What a round did.
@@ -119,6 +126,7 @@ class Agent {
  private:
   status::ClusterStatus syncRevision(const SourcePoll& poll, SyncReason reason, RoundResult& result);
   void record(const status::ClusterStatus& report, const status::Redactor& redactor);
+  void measureLag(const std::string& newest, std::chrono::system_clock::time_point now);
   void setUpHttp();
   bool waitUntil(SteadyTime deadline);  // true when woken by stop
   std::string effectiveLeaseNamespace() const;
@@ -138,6 +146,7 @@ class Agent {
   std::optional<status::ClusterStatus> lastSyncReport_;
   bool lastPublishedStale_ = false;
   std::map<std::string, std::string> effectiveLabels_;
+  RevisionLag lag_;
 
   mutable std::mutex mu_;  // guards the members below and the condition
   std::condition_variable cv_;

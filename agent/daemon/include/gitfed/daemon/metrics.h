@@ -39,6 +39,10 @@ class Counter final : public MetricFamily {
  public:
   using MetricFamily::MetricFamily;
   void inc(const LabelValues& labels = {}, double by = 1);
+  // For a total kept elsewhere (the process's CPU time): takes `v` when it is
+  // higher, so the counter never goes down.
+  void raiseTo(const LabelValues& labels, double v);
+  void raiseTo(double v) { raiseTo({}, v); }
   double value(const LabelValues& labels = {}) const;
   void render(std::string& out) const override;
 
