@@ -5,7 +5,12 @@ also gives the objects as JSON), and has what the issue asks of it: a
 non-root pod with a read-only root filesystem, all capabilities dropped,
 RuntimeDefault seccomp, requests and limits, probes; the Lease RBAC in
 gitfed-system only; 2 replicas for the Deployment; no cluster-wide binding in
-the restricted variant; a config file the agent accepts. (The e2e suite
+the restricted variant; a config file the agent accepts. The monitoring
+component, in the overlay test/monitoring/overlay (manifests/deployment with
+components/monitoring), is dry-run the same way with the Prometheus
+Operator's real CRDs installed (test/env/operator-crds fetches them as a Go
+module): it adds exactly a ServiceMonitor that selects the agent's Service
+and port, a PrometheusRule and the dashboard's ConfigMap. (The e2e suite
 applies manifests/deployment for real and runs agents with its
 ServiceAccount's token.)
 
@@ -80,6 +85,58 @@ def check_pod(kind, spec, configmaps):
     require("POD_NAME" in env, "%s: POD_NAME (the Lease identity) from the downward API" % kind)
 
 
+def dry_run(kubeconfig, d):
+    out = kubectl(kubeconfig, "apply", "-k", d, "--server-side", "--dry-run=server", "-o", "json")
+    objs = json.loads(out)
+    return objs["items"] if objs.get("kind") == "List" else [objs]
+
+
+MONITORING_CRDS = ("servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com")
+
+
+def check_monitoring(kubeconfig):
+    crds = subprocess.run([os.path.join(ROOT, "test", "env", "operator-crds")], capture_output=True, text=True,
+                          timeout=600)
+    if crds.returncode != 0:
+        fail("test/env/operator-crds: " + crds.stderr.strip()[-1500:])
+    for f in crds.stdout.split():
+        kubectl(kubeconfig, "apply", "--server-side", "-f", f)
+    kubectl(kubeconfig, "wait", "--for=condition=Established", "--timeout=60s",
+            *["customresourcedefinition/" + c for c in MONITORING_CRDS])
+    # Left installed: the fixture's cluster lives for one ctest run, and
+    # deleting them would race a second run's install.
+    ok("the Prometheus Operator's ServiceMonitor and PrometheusRule CRDs installed")
+    overlay = os.path.join(ROOT, "test", "monitoring", "overlay")
+    items = dry_run(kubeconfig, overlay)
+    ok("monitoring: the API server accepts all %d objects of the overlay (server-side apply, dry run)" % len(items))
+    key = lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
+    base = {key(o) for o in dry_run(kubeconfig, os.path.join(ROOT, "manifests", "deployment"))}
+    added = sorted(key(o) for o in items if key(o) not in base)
+    require(added == [("ConfigMap", "gitfed-system", "gitfed-dashboard"),
+                      ("PrometheusRule", "gitfed-system", "gitfed-agent"),
+                      ("ServiceMonitor", "gitfed-system", "gitfed-agent")],
+            "monitoring: the component adds a ServiceMonitor, a PrometheusRule and the dashboard (%s)" % added)
+    by = {key(o): o for o in items}
+    svc = by[("Service", "gitfed-system", "gitfed-agent")]
+    sm = by[("ServiceMonitor", "gitfed-system", "gitfed-agent")]
+    selector = sm["spec"]["selector"]["matchLabels"]
+    require(selector and all(svc["metadata"].get("labels", {}).get(k) == v for k, v in selector.items()),
+            "monitoring: the ServiceMonitor selects the agent's Service (%s)" % selector)
+    ports = {p.get("name") for p in svc["spec"]["ports"]}
+    require([e["port"] for e in sm["spec"]["endpoints"]] == ["http"] and "http" in ports
+            and sm["spec"]["endpoints"][0].get("path", "/metrics") == "/metrics",
+            "monitoring: it scrapes /metrics on the Service's port http")
+    rule = by[("PrometheusRule", "gitfed-system", "gitfed-agent")]
+    alerts = [r["alert"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    require(len(alerts) >= 7, "monitoring: the PrometheusRule holds %d alerts" % len(alerts))
+    cm = by[("ConfigMap", "gitfed-system", "gitfed-dashboard")]
+    require(cm["metadata"].get("labels", {}).get("grafana_dashboard") == "1",
+            "monitoring: the dashboard's ConfigMap carries the sidecar's label grafana_dashboard: \"1\"")
+    source = os.path.join(ROOT, "manifests", "components", "monitoring", "gitfed-dashboard.json")
+    require(list(cm["data"]) == ["gitfed-dashboard.json"] and json.loads(cm["data"]["gitfed-dashboard.json"])
+            == json.load(open(source)), "monitoring: it holds gitfed-dashboard.json as generated from the component")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -96,9 +153,7 @@ def main():
         d = os.path.join(ROOT, "manifests", variant)
         built = kubectl(kubeconfig, "kustomize", d)
         require(built.count("\nkind: ") + built.startswith("kind: ") >= 10, "%s: kubectl kustomize builds it" % variant)
-        out = kubectl(kubeconfig, "apply", "-k", d, "--server-side", "--dry-run=server", "-o", "json")
-        objs = json.loads(out)
-        items = objs["items"] if objs.get("kind") == "List" else [objs]
+        items = dry_run(kubeconfig, d)
         ok("%s: the API server accepts all %d objects (server-side apply, dry run)" % (variant, len(items)))
         by = {}
         for o in items:
@@ -148,6 +203,7 @@ def main():
             require(named == [(("",), ("serviceaccounts",), ("impersonate",), ("gitfed-tenant",)),
                               (("rbac.authorization.k8s.io",), ("clusterroles",), ("bind",), ("admin", "edit", "view"))],
                     "%s: tenants: bind admin/edit/view and impersonate gitfed-tenant only (by name)" % variant)
+    check_monitoring(kubeconfig)
     print("manifests: %d checks passed" % checks)
     return 0
 
