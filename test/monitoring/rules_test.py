@@ -3,7 +3,8 @@
 it: `promtool check rules` accepts its groups, `promtool test rules` passes
 alerts_test.yaml on them, every alert has a case where it fires and one where
 it stays silent there, and every alert has a severity, a summary, a
-description and a runbook_url whose anchor is a heading of manifests/README.md.
+description and a runbook_url whose anchor is a heading of manifests/README.md;
+the dashboard's queries are valid PromQL.
 
 usage: rules_test.py [PROMTOOL]
 """
@@ -79,6 +80,18 @@ def main():
         if rc != 0:
             print(out)
         require(rc == 0, "promtool test rules: every case passes")
+
+        # The dashboard's queries parse as PromQL: promtool checks them as
+        # recording rules (Grafana's $__rate_interval made a plain range).
+        _, dash = assets.dashboard(objects)
+        queries = [(w, e) for w, e in assets.dashboard_exprs(dash) if not e.startswith("label_values(")]
+        recorded = [{"record": "dashboard:query:%d" % i, "expr": e.replace("$__rate_interval", "5m")}
+                    for i, (_, e) in enumerate(queries)]
+        with open(os.path.join(tmp, "dashboard.yaml"), "w") as f:
+            yaml.safe_dump({"groups": [{"name": "dashboard", "rules": recorded}]}, f, sort_keys=False)
+        rc, out = promtool(tool, "check", "rules", "dashboard.yaml", cwd=tmp)
+        require(rc == 0, "the dashboard's %d queries are valid PromQL (promtool check rules): %s"
+                % (len(queries), out.replace("\n", " | ")))
     print("rules: %d checks passed" % checks)
     return 0
 
