@@ -29,6 +29,8 @@ Scenarios, in order (each builds on the state the previous one left):
                  healing), report Stale, recover and apply what was pushed
   apiserver      one cluster's kube-apiserver restarted mid-sync: converges
   rbac           the ServiceAccount can do what manifests/ documents, not more
+  page           `gitfed status --html` of the fleet's status branch in headless
+                 Chromium: tiles, error lines, timeline segments (screenshot kept)
 
 usage: fleet_e2e.py --binary build/agent/gitfed --work DIR [--keep] [--only a,b]
 Exit status 0 when every scenario passed; prints one line per check.
@@ -766,10 +768,51 @@ def scenario_rbac(env):
     c.kubectl("apply", "-k", os.path.join(ROOT, "manifests", "deployment"), "--server-side")
 
 
+def scenario_page(env):
+    """`gitfed status --html` of the fleet's real status branch, in headless
+    Chromium: a tile per cluster with the phase `gitfed status` shows, the
+    clusters' error lines, one timeline segment per report commit; no console
+    message. The screenshot is kept (docs/fleet-page.png is one of these)."""
+    sys.path.insert(0, os.path.join(ROOT, "test", "browser"))
+    import chromium
+    require(chromium.binary(), "chromium is installed (scripts/setup)")
+    page = os.path.join(env.work, "fleet-page.html")
+    # One commit for the page and for the oracle (`gitfed status` in JSON, and
+    # git log): the agents keep reporting meanwhile.
+    run(["git", "--git-dir", env.bare, "branch", "-f", "page-snapshot", "gitfed-status"])
+    snap = ["--status-branch", "page-snapshot"]
+    run([env.binary, "status", "--html", page, "--group-by", "region"] + snap + [env.bare])
+    rows = {c["name"]: c for c in json.loads(run([env.binary, "status", "--output", "json"] + snap + [env.bare]).stdout)["clusters"]}
+    dom, console, _ = chromium.load("file://" + page)
+    require(console == [], "no console message on the fleet page: %r" % console[:5])
+    root = chromium.parse(dom)
+    tiles = {t.attrs["data-cluster"]: t for t in root.find_all("a", cls="tile")}
+    require(set(tiles) == set(CLUSTERS), "a tile per cluster: %s" % sorted(tiles))
+    for name in CLUSTERS:
+        shown = "Stale" if rows[name]["stale"] else rows[name]["phase"]
+        require(tiles[name].attrs["data-phase"] == shown, "%s's tile is %s" % (name, shown))
+        report = json.loads(run([env.binary, "status", "--cluster", name, "--output", "json"] + snap + [env.bare]).stdout)
+        want = [(e.get("file", ""), str(e.get("line", 0))) for e in report["sync"].get("errors", [])]
+        details = next(root.find_all("details", id="cluster-" + name))
+        got = [(li.attrs["data-file"], li.attrs["data-line"]) for li in details.find_all("li", cls="error")]
+        require(got == want[:50], "%s: the page lists its %d errors with file and line" % (name, len(want)))
+        commits = len(run(["git", "--git-dir", env.bare, "log", "--format=%H", "page-snapshot", "--",
+                           "clusters/%s.yaml" % name]).stdout.split())
+        row = next(root.find_all("div", cls="trow", data_cluster=name))
+        segs = list(row.find_all("rect", cls="seg"))
+        require(len(segs) == commits, "%s: %d timeline segments for %d report commits" % (name, len(segs), commits))
+    groups = sorted(g.attrs["data-group"] for g in root.find_all("div", cls="group"))
+    require(groups == ["eu-west", "us-east"], "tiles grouped by region: %s" % groups)
+    png = os.path.join(env.work, "fleet-page.png")
+    chromium.screenshot("file://" + page, png, height=1400)
+    ok("fleet page: %s (%d bytes), screenshot %s" % (page, os.path.getsize(page), png))
+
+
 SCENARIOS = [("first-sync", scenario_first_sync), ("override", scenario_override), ("drift", scenario_drift),
              ("broken", scenario_broken), ("fix", scenario_fix), ("tenants", scenario_tenants),
              ("leader", scenario_leader),
-             ("git-down", scenario_git_down), ("apiserver", scenario_apiserver), ("rbac", scenario_rbac)]
+             ("git-down", scenario_git_down), ("apiserver", scenario_apiserver), ("rbac", scenario_rbac),
+             ("page", scenario_page)]
 
 
 def main():

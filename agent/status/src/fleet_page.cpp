@@ -42,6 +42,10 @@ namespace {
 
 using page::shownPhase;
 
+// Beyond this many clusters the tiles show only the name (the rest is in the
+// tile's tooltip and the cluster's section), so a thousand fit on a screen.
+constexpr std::size_t kCompactAbove = 120;
+
 constexpr const char* kStyle = R"css(
 :root{--synced:#2e7d32;--progressing:#1565c0;--drifted:#b26a00;--failed:#c62828;--stale:#616161;font-family:system-ui,sans-serif;color:#212121}
 body{margin:0 auto;max-width:1400px;padding:0 1rem 2rem}
@@ -64,6 +68,8 @@ details.cluster{border:1px solid #ddd;border-radius:.3rem;margin:.3rem 0;padding
 details.cluster summary{cursor:pointer;font-weight:600}.label{display:inline-block;background:#eee;border-radius:.2rem;padding:0 .3rem;margin:.1rem;font-size:.8rem}
 .error{color:var(--failed)}.more{color:#555;font-style:italic}footer{margin-top:2rem;color:#777;font-size:.8rem}
 #filter{width:min(30rem,100%);padding:.3rem;margin:.4rem 0}
+.compact .tiles{grid-template-columns:repeat(auto-fill,minmax(5.8rem,1fr));gap:.2rem}.compact .tile .detail{display:none}
+.compact .tile{padding:.15rem .3rem}
 )css";
 
 // Filtering (optional: the page is complete without it) and the page's own
@@ -112,13 +118,19 @@ std::string tile(const ClusterStatus& c, const ClusterRow& r) {
                     htmlEscape(page::searchKey(c, r)) + "\" data-drifted=\"" + std::to_string(c.summary.drifted) +
                     "\" data-failed=\"" + std::to_string(c.summary.failed) + "\" data-progressing=\"" +
                     std::to_string(c.summary.progressing) + "\" data-newest=\"" + (behind ? "false" : "true") +
-                    "\" title=\"" + htmlEscape(c.name + ": " + phase) + "\">";
-  out += "<span class=\"name\">" + htmlEscape(c.name) + "</span>";
-  out += phase + " · " + formatAge(r.age) + "<br>";
-  out += "<span class=\"rev" + std::string(behind ? " behind" : "") + "\">" + htmlEscape(shortId(r.appliedRevision)) +
-         (behind ? " (behind)" : r.latest ? " (newest)" : "") + "</span><br>";
-  out += std::to_string(c.summary.drifted) + " drifted · " + std::to_string(c.summary.failed) + " failed · " +
-         std::to_string(c.summary.progressing) + " progressing</a>";
+                    "\" title=\"" + htmlEscape(c.name + ": " + phase + ", " + formatAge(r.age) + " ago") + "\">";
+  std::string counts;
+  auto add = [&](std::size_t n, const char* what) {
+    if (n > 0) counts += (counts.empty() ? "" : " · ") + std::to_string(n) + " " + what;
+  };
+  add(c.summary.drifted, "drifted");
+  add(c.summary.failed, "failed");
+  add(c.summary.progressing, "progressing");
+  const std::string revision = shortId(r.appliedRevision) + (behind ? " (behind)" : r.latest ? " (newest)" : "");
+  out += "<span class=\"name\">" + htmlEscape(c.name) + "</span><span class=\"detail\">" + phase + " · " +
+         formatAge(r.age) + "<br><span class=\"rev" + std::string(behind ? " behind" : "") + "\">" +
+         htmlEscape(revision) + "</span><br>" + (counts.empty() ? std::string("all objects in sync") : counts) +
+         "</span></a>";
   return out;
 }
 
@@ -236,7 +248,8 @@ std::string renderFleetPage(const FleetStatus& fleet, const FleetHistory& histor
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
   out += "<title>gitfed fleet: " + std::to_string(fleet.clusters.size()) + " clusters</title><style>";
   out += kStyle;
-  out += "</style></head>\n<body data-clusters=\"" + std::to_string(fleet.clusters.size()) + "\">";
+  out += "</style></head>\n<body data-clusters=\"" + std::to_string(fleet.clusters.size()) + "\"" +
+         (fleet.clusters.size() > kCompactAbove ? " class=\"compact\"" : "") + ">";
   out += "<header><h1>gitfed fleet</h1><p class=\"meta\">status branch <code>" + htmlEscape(fleet.statusBranch) +
          "</code> at <code id=\"status-commit\">" + htmlEscape(shortId(fleet.statusCommit)) +
          "</code> · config branch <code>" + htmlEscape(fleet.configBranch) + "</code> at <code id=\"config-revision\">" +
