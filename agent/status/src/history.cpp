@@ -91,6 +91,13 @@ Result<FleetHistory> readHistory(const std::filesystem::path& repository, const 
     for (auto& report : inForce) out.clusters[report.name].push_back(pointOf(report, boundary->committer.when));
     out.warnings.insert(out.warnings.end(), warnings.begin(), warnings.end());
   }
+  // The whole branch is younger than the window: it starts at the first report.
+  if (!boundary) {
+    std::optional<Clock::time_point> first;
+    for (const auto& [name, points] : out.clusters)
+      for (const auto& p : points) first = first ? std::min(*first, p.at) : p.at;
+    if (first && *first > out.since) out.since = *first;
+  }
   for (auto& [name, points] : out.clusters) {
     std::reverse(points.begin(), points.end());  // oldest first
     std::stable_sort(points.begin(), points.end(),

@@ -48,7 +48,8 @@ std::string convergenceSection(const std::vector<Convergence>& revisions, const 
     out += "<td>" + formatTime(c.firstSeen) + "</td>";
     out += "<td>" + std::to_string(c.reached) + " of " + std::to_string(c.fleet) + "</td>";
     out += "<td>" + std::to_string(c.skipped) + "</td>";
-    out += "<td>" + (d ? "in " + duration(*d) : std::string("pending")) + "</td></tr>";
+    out += "<td>" + (d ? "in " + duration(*d) : c.converged() ? std::string("skipped by all") : std::string("pending")) +
+           "</td></tr>";
   }
   return out + "</table></section>";
 }

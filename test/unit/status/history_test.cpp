@@ -160,3 +160,20 @@ TEST_CASE("convergence: reached, skipped and pending revisions, newest first") {
 
   CHECK(convergence(b.read(kT0 - 1h), {}, 1).size() == 1);
 }
+
+TEST_CASE("convergence: a revision every cluster went past is skipped by all, without a duration") {
+  Branch b;
+  b.report("eu", kT0, Phase::Synced, kA, kA);
+  b.report("eu", kT0 + 1h, Phase::Failed, kB, kA);  // kB broken: never applied
+  b.report("eu", kT0 + 2h, Phase::Synced, kC, kC);  // its fix
+  auto h = b.read(kT0 - 24h);
+  CHECK(h.since == kT0);  // the branch is younger than the window
+  auto revisions = convergence(h);
+  REQUIRE(revisions.size() == 3);
+  CHECK(revisions[1].revision == kB);
+  CHECK(revisions[1].reached == 0);
+  CHECK(revisions[1].skipped == 1);
+  CHECK(revisions[1].converged());
+  CHECK_FALSE(revisions[1].duration());
+  CHECK(*revisions[0].duration() == 0s);
+}

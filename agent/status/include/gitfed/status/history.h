@@ -27,7 +27,7 @@ struct HistoryPoint {
 };
 
 struct FleetHistory {
-  Clock::time_point since;  // the window's start
+  Clock::time_point since;  // the window's start (no earlier than the branch's first report)
   // Per cluster, oldest first. A cluster's first point may be older than
   // `since` (its report in force when the window opened).
   std::map<std::string, std::vector<HistoryPoint>> clusters;
@@ -57,8 +57,10 @@ struct Convergence {
   std::size_t reached = 0;  // applied it
   std::size_t skipped = 0;  // never applied it, but applied a later revision
   std::optional<Clock::time_point> lastReached;
-  bool converged() const { return fleet > 0 && reached + skipped == fleet && reached > 0; }
-  // lastReached - firstSeen, when converged.
+  // Every cluster of its fleet reached or skipped it (skipped by all: a
+  // revision the fleet went past, e.g. a broken commit and its fix).
+  bool converged() const { return fleet > 0 && reached + skipped == fleet; }
+  // lastReached - firstSeen, when converged and reached by some.
   std::optional<std::chrono::seconds> duration() const;
 };
 
