@@ -165,6 +165,23 @@ int agentCommand(const Args& args) {
                                config.leader.leaseDuration, config.leader.renewDeadline, config.leader.retryPeriod};
     parts.elector = std::make_unique<daemon::LeaderElector>(*meteredLease, lease);
   }
+  // Events (agent/daemon/README.md) on a client of their own too: a write
+  // never waits behind a sync's requests and gives up after 5 s, one attempt.
+  kube::Config eventsConfig = *kubeConfig;
+  eventsConfig.retry.maxAttempts = 1;
+  eventsConfig.requestTimeout = eventsConfig.operationTimeout = std::chrono::seconds(5);
+  eventsConfig.connectTimeout = std::min(eventsConfig.connectTimeout, eventsConfig.requestTimeout);
+  eventsConfig.maxInFlight = 1;
+  eventsConfig.qps = 0;
+  auto eventsClient = kube::CurlKubeClient::create(eventsConfig);
+  if (!eventsClient) {
+    logEvent(spdlog::level::critical, "cannot use the API server", {{"error", eventsClient.error().format()}});
+    return 2;
+  }
+  daemon::MeteredKubeClient meteredEvents(**eventsClient, [&metrics](const std::string& verb, const std::string& code) {
+    metrics.kubeRequests.inc({verb, code});
+  });
+  parts.events = &meteredEvents;
 
   daemon::Agent agent(config, std::move(parts), metrics);
   if (config.once) return agent.runOnce();

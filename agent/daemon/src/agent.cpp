@@ -7,6 +7,7 @@
 #include "gitfed/daemon/logging.h"
 #include "gitfed/daemon/process_metrics.h"
 #include "gitfed/daemon/report.h"
+#include "gitfed/daemon/round_events.h"
 #include "gitfed/git/tree_source.h"
 #include "gitfed/sync/error_groups.h"
 #include "gitfed/render/renderer.h"
@@ -144,6 +145,13 @@ Agent::Agent(AgentConfig config, AgentParts parts, AgentMetrics& metrics)
   metrics_.driftMode.set({"report-only"}, config_.selfHeal ? 0 : 1);
   metrics_.leader.set(parts_.elector ? 0 : 1);
   effectiveLabels_ = config_.labels;
+  if (parts_.events) {
+    // About the inventory ConfigMap, in its namespace (README "Events").
+    EventSource source;
+    source.involved = {"v1", "ConfigMap", config_.inventoryNamespace, "gitfed-inventory-" + config_.inventoryId, ""};
+    source.instance = !config_.leader.identity.empty() ? config_.leader.identity : "gitfed-agent";
+    events_ = std::make_unique<EventRecorder>(*parts_.events, EventCorrelator(source, kube::systemClock()));
+  }
   if (parts_.elector) {
     parts_.elector->onChange = [this](bool leading) {
       metrics_.leader.set(leading ? 1 : 0);
@@ -251,6 +259,7 @@ RoundResult Agent::round(bool triggered) {
     context.revision = lastReport_ ? lastReport_->source.revision : "";
     if (!lastPublishedStale_ || lastReport_->sync.message.find(poll.error().message) == std::string::npos)
       record(asStale(lastReport_, context, poll.error().message), status::Redactor{});
+    emit(sourceStaleEvent(""), status::Redactor{});
     roundDone_ = true;
     return result;
   }
@@ -260,9 +269,11 @@ RoundResult Agent::round(bool triggered) {
   result.revision = poll->revision;
   result.stale = poll->stale;
   context.revision = poll->revision;
-  if (poll->stale)
+  if (poll->stale) {
     logEvent(spdlog::level::warn, "source not read; keeping the last revision",
              {{"revision", poll->revision}, {"error", poll->staleReason}});
+    emit(sourceStaleEvent(poll->revision), status::Redactor{});
+  }
 
   result.reason = schedule_.decide(started, poll->revision, triggered);
   if (result.reason == SyncReason::None) {
@@ -307,6 +318,7 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
     render::Diagnostic d{"", 0, "cannot read revision " + poll.revision + ": " + tree.error().message};
     context.labels = effectiveLabels_;
     report = fromRenderErrors({d}, context, lastSyncReport_);
+    emit(renderFailedEvent(poll.revision, {d}), redactor);
   } else {
     render::LoadOptions load;
     load.roots = config_.git.paths;
@@ -324,12 +336,14 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
                 {"revision", poll.revision}});
     if (!rendered.platformOk()) {
       report = fromRenderErrors(rendered.errors, context, lastSyncReport_);
+      emit(renderFailedEvent(poll.revision, rendered.errors), redactor);
     } else {
       // Errors only in tenants' files: the rest is synced (the engine
       // reports them, and keeps those tenants' objects).
       for (const auto& o : rendered.objects) redactor.learn(o.value);
       synced = engine_.sync(std::move(rendered));
       report = fromSync(*synced, context, lastSyncReport_);
+      emit(syncEvent(poll.revision, *synced, config_.selfHeal), redactor);
       // One line per group of objects failing with the same error, not one per object.
       for (const auto& g : sync::groupErrors(synced->objects)) {
         const auto& first = synced->objects[g.members.front()];
@@ -393,6 +407,12 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
   return report;
 }
 
+void Agent::emit(std::optional<RoundEvent> event, const status::Redactor& redactor) {
+  if (!events_ || !event) return;
+  event->message = redactor.scrub(std::move(event->message));  // built without Secret values; scrubbed all the same
+  events_->record(*event);
+}
+
 void Agent::measureLag(const std::string& newest, std::chrono::system_clock::time_point now) {
   lag_.update(newest, lastSyncReport_ ? lastSyncReport_->sync.appliedRevision : std::string(), now);
   metrics_.revisionBehind.set(lag_.behind() ? 1 : 0);
@@ -449,6 +469,8 @@ int Agent::runOnce(std::chrono::milliseconds flushTimeout) {
     logEvent(spdlog::level::critical, "round failed", {{"error", e.what()}});
     return 1;
   }
+  if (events_ && !events_->flush(std::chrono::seconds(5)))
+    logEvent(spdlog::level::warn, "events not all written in time");
   // A source that cannot be read is most likely the status branch's server
   // too: do not wait long for it.
   if (r.stale) {
@@ -517,6 +539,7 @@ int Agent::run() {
   if (parts_.elector) parts_.elector->release();
   if (parts_.status && !parts_.status->flush(std::chrono::seconds(5)))
     logEvent(spdlog::level::warn, "the last report may not be on the status branch");
+  if (events_ && !events_->flush(std::chrono::seconds(2))) logEvent(spdlog::level::warn, "events not all written in time");
   http_.stop();
   logEvent(spdlog::level::info, "stopped");
   return 0;

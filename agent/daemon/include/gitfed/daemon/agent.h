@@ -13,8 +13,8 @@
 // the last report is flushed to the status branch (bounded), the Lease is
 // released.
 //
-// Threads: run() is the reconcile thread; the elector, the HTTP server and
-// the status publisher have their own. stop(), trigger() and the probes are
+// Threads: run() is the reconcile thread; the elector, the HTTP server,
+// the status publisher and the event recorder have their own. stop(), trigger() and the probes are
 // thread-safe; everything else belongs to the reconcile thread. No exception
 // leaves a thread.
 
@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "gitfed/daemon/config.h"
+#include "gitfed/daemon/event_recorder.h"
 #include "gitfed/daemon/http_server.h"
 #include "gitfed/daemon/leader.h"
 #include "gitfed/daemon/metered_client.h"
@@ -86,6 +87,9 @@ struct AgentParts {
   std::unique_ptr<SourceStage> source;       // required
   std::unique_ptr<StatusSink> status;        // null: no status branch
   std::unique_ptr<LeaderElector> elector;    // null: always active (no election)
+  // Where Kubernetes Events go (README "Events"): a client of its own, with
+  // a short timeout; thread-safe. Null: no Events.
+  kube::KubeClient* events = nullptr;
   std::string contextNamespace;              // the kube context's namespace (default for objects)
   std::string agentVersion = "0.0.0";
 };
@@ -127,6 +131,7 @@ class Agent {
   status::ClusterStatus syncRevision(const SourcePoll& poll, SyncReason reason, RoundResult& result);
   void record(const status::ClusterStatus& report, const status::Redactor& redactor);
   void measureLag(const std::string& newest, std::chrono::system_clock::time_point now);
+  void emit(std::optional<RoundEvent> event, const status::Redactor& redactor);
   void setUpHttp();
   bool waitUntil(SteadyTime deadline);  // true when woken by stop
   std::string effectiveLeaseNamespace() const;
@@ -147,6 +152,7 @@ class Agent {
   bool lastPublishedStale_ = false;
   std::map<std::string, std::string> effectiveLabels_;
   RevisionLag lag_;
+  std::unique_ptr<EventRecorder> events_;  // null without parts_.events
 
   mutable std::mutex mu_;  // guards the members below and the condition
   std::condition_variable cv_;
