@@ -733,6 +733,8 @@ def scenario_rbac(env):
         return r.stdout.strip() == "yes"
     require(can("create", "leases", "-n", "gitfed-system") and can("update", "leases", "-n", "gitfed-system"),
             "the agent may take its Lease in gitfed-system")
+    require(can("create", "events", "-n", "gitfed-system") and can("patch", "events", "-n", "gitfed-system"),
+            "the agent may write its Events in gitfed-system")
     require(can("patch", "deployments", "-n", "shop") and can("create", "customresourcedefinitions")
             and can("delete", "clusterroles"), "full-cluster default: apply and delete any object (as documented)")
     require(not can("impersonate", "users") and not can("escalate", "clusterroles") and not can("bind", "clusterroles"),
@@ -753,6 +755,10 @@ def scenario_rbac(env):
             and not can("create", "customresourcedefinitions"), "restricted: nothing in other namespaces, nothing cluster-scoped")
     require(can("create", "leases", "-n", "gitfed-system") and can("patch", "configmaps", "-n", "gitfed-system"),
             "restricted: still its Lease and its inventory")
+    require(can("create", "events", "-n", "gitfed-system") and can("patch", "events", "-n", "gitfed-system")
+            and not can("delete", "events", "-n", "gitfed-system") and not can("list", "events", "-n", "gitfed-system")
+            and not can("create", "events", "-n", "default"),
+            "restricted: Events: create and patch in gitfed-system, nothing more")
     # The agent carries on within those rights: namespaced objects apply,
     # cluster-scoped ones fail per object with 403.
     agent = env.leader_of("prod-us-east")

@@ -3,7 +3,7 @@
 real API server (`kubectl apply -k --server-side --dry-run=server`, which
 also gives the objects as JSON), and has what the issue asks of it: a
 non-root pod with a read-only root filesystem, all capabilities dropped,
-RuntimeDefault seccomp, requests and limits, probes; the Lease RBAC in
+RuntimeDefault seccomp, requests and limits, probes; the Lease and Events RBAC in
 gitfed-system only; 2 replicas for the Deployment; no cluster-wide binding in
 the restricted variant; a config file the agent accepts. The monitoring
 component, in the overlay test/monitoring/overlay (manifests/deployment with
@@ -165,6 +165,11 @@ def main():
                        if any("leases" in r.get("resources", []) for r in o.get("rules", []))]
         require([(o["kind"], o["metadata"].get("namespace")) for o in lease_roles] == [("Role", "gitfed-system")],
                 "%s: Lease rights only in gitfed-system (a Role)" % variant)
+        event_rules = [(o["kind"], o["metadata"].get("namespace"), r.get("apiGroups"), r.get("verbs"))
+                       for o in by.get("Role", []) + by.get("ClusterRole", []) for r in o.get("rules", [])
+                       if "events" in r.get("resources", [])]
+        require(event_rules == [("Role", "gitfed-system", [""], ["create", "patch"])],
+                "%s: Events: create and patch in gitfed-system only (a Role): %r" % (variant, event_rules))
         configmaps = [o["metadata"]["name"] for o in by.get("ConfigMap", [])]
         require(len(configmaps) == 1 and configmaps[0].startswith("gitfed-config-"), "%s: one generated ConfigMap" % variant)
         cm = by["ConfigMap"][0]
