@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "daemon/fake_events_api.h"
@@ -122,6 +124,10 @@ TEST_CASE("agent events: applied, unchanged, broken and retried, failed with a S
 }
 
 TEST_CASE("agent events: an Events API that fails or hangs neither fails nor holds up a round", "[daemon][events]") {
+  // Before the fixture: the recorder's thread may pass the gate until the agent is gone.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
   Fixture f;
   f.source->revisions[kA] = fleet("1");
   f.source->current = kA;
@@ -132,9 +138,6 @@ TEST_CASE("agent events: an Events API that fails or hangs neither fails nor hol
     CHECK(r.phase == status::Phase::Synced);
   }
   SECTION("no answer") {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool open = false;
     f.events.gate = [&] {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return open; });
