@@ -9,8 +9,11 @@
 #include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <expected>
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +49,8 @@ constexpr const char* kStatusUsage =
     "  --status-branch NAME    (default gitfed-status)\n"
     "  --stale-after DURATION  e.g. 90s, 15m, 2h (default 15m)\n"
     "  --cache DIR             keep the fetched status branch here (default: a temporary directory)\n"
+    "  --public-keys FILE|DIR  verify per-cluster reports: lines \"CLUSTER PEM-FILE\", or a directory\n"
+    "                          of CLUSTER.pub PEM files (the registry's keys)\n"
     "  credentials, read from files, for a URL:\n"
     "  --username NAME | --username-file FILE, --password-file FILE | --token-file FILE,\n"
     "  --ca-file FILE, --ssh-key FILE, --known-hosts FILE, --timeout DURATION (default 30s)\n";
@@ -73,6 +78,44 @@ std::optional<std::chrono::seconds> parseDuration(const std::string& text) {
   return std::nullopt;
 }
 
+std::string readText(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return in ? text.str() : std::string();
+}
+
+// --public-keys: a directory of CLUSTER.pub PEM files, or a file of lines
+// "CLUSTER PEM-FILE" (relative to the file's directory).
+std::expected<status::PublicKeys, std::string> loadPublicKeys(const std::filesystem::path& where) {
+  status::PublicKeys keys;
+  std::error_code ec;
+  if (std::filesystem::is_directory(where, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(where, ec)) {
+      if (e.path().extension() != ".pub") continue;
+      std::string pem = readText(e.path());
+      if (pem.empty()) return std::unexpected("cannot read " + e.path().string());
+      keys[e.path().stem().string()] = pem;
+    }
+    return keys;
+  }
+  std::ifstream in(where);
+  if (!in) return std::unexpected("cannot read " + where.string());
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string name, file;
+    if (!(words >> name) || name.starts_with("#")) continue;
+    if (!(words >> file)) return std::unexpected(where.string() + ": \"" + line + "\": expected CLUSTER PEM-FILE");
+    std::filesystem::path p = file;
+    if (p.is_relative()) p = where.parent_path() / p;
+    std::string pem = readText(p);
+    if (pem.empty()) return std::unexpected("cannot read " + p.string());
+    keys[name] = pem;
+  }
+  return keys;
+}
+
 // A temporary directory, removed when the command ends.
 struct ScratchDir {
   std::filesystem::path path;
@@ -86,29 +129,66 @@ struct ScratchDir {
   }
 };
 
+// "ref #12 signed", "branch": where a cluster's report was read.
+std::string originText(const status::FleetStatus& fleet, const std::string& name) {
+  auto it = fleet.origins.find(name);
+  if (it == fleet.origins.end()) return "branch";
+  const auto& o = it->second;
+  if (o.where == status::ReportOrigin::Where::Branch) return o.hasRef ? "branch (ref older)" : "branch";
+  return "ref #" + std::to_string(o.sequence) + " " + status::toString(o.signature);
+}
+
 void printTable(const status::FleetStatus& fleet, const std::vector<status::ClusterRow>& rows) {
   std::printf("status branch %s at %s; config branch %s at %s\n", fleet.statusBranch.c_str(),
               status::shortId(fleet.statusCommit).c_str(), fleet.configBranch.c_str(),
               fleet.configRevision ? status::shortId(*fleet.configRevision).c_str() : "(none)");
   std::size_t width = 7;
   for (const auto& r : rows) width = std::max(width, r.name.size());
-  std::printf("%-*s  %-11s  %-8s  %-10s  %7s  %6s  %s\n", static_cast<int>(width), "CLUSTER", "PHASE", "APPLIED",
-              "REVISION", "DRIFTED", "FAILED", "AGE");
+  // The REPORT column (where each report was read) only when the fleet has per-cluster refs.
+  const bool refs = fleet.refs > 0;
+  if (refs)
+    std::printf("%-*s  %-11s  %-8s  %-10s  %7s  %6s  %-10s  %s\n", static_cast<int>(width), "CLUSTER", "PHASE", "APPLIED",
+                "REVISION", "DRIFTED", "FAILED", "AGE", "REPORT");
+  else
+    std::printf("%-*s  %-11s  %-8s  %-10s  %7s  %6s  %s\n", static_cast<int>(width), "CLUSTER", "PHASE", "APPLIED",
+                "REVISION", "DRIFTED", "FAILED", "AGE");
   for (const auto& r : rows) {
     std::string revision = status::shortId(r.revision);
     if (r.latest && r.revision != *r.latest) revision += " (old)";
     std::string applied = status::shortId(r.appliedRevision) + (r.upToDate || !r.latest ? "" : "*");
     std::string age = status::formatAge(r.age) + (r.stale ? " STALE" : "");
-    std::printf("%-*s  %-11s  %-8s  %-10s  %7zu  %6zu  %s\n", static_cast<int>(width), r.name.c_str(),
-                status::toString(r.phase), applied.c_str(), revision.c_str(), r.drifted, r.failed, age.c_str());
+    if (refs)
+      std::printf("%-*s  %-11s  %-8s  %-10s  %7zu  %6zu  %-10s  %s\n", static_cast<int>(width), r.name.c_str(),
+                  status::toString(r.phase), applied.c_str(), revision.c_str(), r.drifted, r.failed, age.c_str(),
+                  originText(fleet, r.name).c_str());
+    else
+      std::printf("%-*s  %-11s  %-8s  %-10s  %7zu  %6zu  %s\n", static_cast<int>(width), r.name.c_str(),
+                  status::toString(r.phase), applied.c_str(), revision.c_str(), r.drifted, r.failed, age.c_str());
   }
   std::size_t behind = 0, stale = 0;
   for (const auto& r : rows) {
     behind += r.upToDate || !r.latest ? 0u : 1u;
     stale += r.stale ? 1u : 0u;
   }
-  std::printf("%zu cluster%s; %zu not on the newest revision (*); %zu stale\n", rows.size(),
-              rows.size() == 1 ? "" : "s", behind, stale);
+  std::size_t bad = 0;
+  for (const auto& [name, o] : fleet.origins) bad += o.signature == status::SignatureState::Bad ? 1u : 0u;
+  std::string extra;
+  if (refs) extra = "; " + std::to_string(fleet.refs) + " per-cluster refs";
+  if (bad) extra += "; " + std::to_string(bad) + " BAD SIGNATURE";
+  std::printf("%zu cluster%s; %zu not on the newest revision (*); %zu stale%s\n", rows.size(),
+              rows.size() == 1 ? "" : "s", behind, stale, extra.c_str());
+}
+
+json originJson(const status::FleetStatus& fleet, const std::string& name) {
+  auto it = fleet.origins.find(name);
+  status::ReportOrigin o = it == fleet.origins.end() ? status::ReportOrigin{} : it->second;
+  json j = {{"from", status::toString(o.where)}, {"hasRef", o.hasRef}};
+  if (o.where == status::ReportOrigin::Where::Ref) {
+    j["commit"] = o.commit;
+    j["sequence"] = o.sequence;
+    j["signature"] = status::toString(o.signature);
+  }
+  return j;
 }
 
 json rowJson(const status::ClusterRow& r) {
@@ -135,8 +215,8 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
   std::printf("  last success %s\n", c.sync.lastSuccessAt ? status::formatTime(*c.sync.lastSuccessAt).c_str() : "-");
   if (!c.sync.message.empty()) std::printf("  message      %s\n", c.sync.message.c_str());
   const auto& s = c.summary;
-  std::printf("  objects      %zu: %zu synced, %zu drifted, %zu missing, %zu failed, %zu progressing, %zu pruned\n",
-              s.objects, s.synced, s.drifted, s.missing, s.failed, s.progressing, s.pruned);
+  std::printf("  objects      %zu: %zu synced, %zu drifted, %zu missing, %zu failed, %zu progressing, %zu degraded, %zu pruned\n",
+              s.objects, s.synced, s.drifted, s.missing, s.failed, s.progressing, s.degraded, s.pruned);
   if (!c.labels.empty()) {
     std::string labels;
     for (const auto& [k, v] : c.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
@@ -235,7 +315,7 @@ int writePage(const status::FleetStatus& fleet, const std::filesystem::path& rep
 
 int statusCommand(const Args& args) {
   std::string repository, cluster, output = "table", branch = "main", statusBranch = "gitfed-status", cacheDir;
-  std::string htmlFile, groupBy;
+  std::string htmlFile, groupBy, publicKeys;
   std::chrono::seconds staleAfter(15 * 60), historyWindow(7 * 86400);
   git::RemoteOptions remote;
   remote.timeouts.operation = std::chrono::seconds(30);
@@ -271,6 +351,7 @@ int statusCommand(const Args& args) {
     else if (flag == "--cache") cacheDir = value;
     else if (flag == "--html") htmlFile = value;
     else if (flag == "--group-by") groupBy = value;
+    else if (flag == "--public-keys") publicKeys = value;
     else if (flag == "--username") remote.credentials.username = value;
     else if (flag == "--username-file") remote.credentials.usernameFile = value;
     else if (flag == "--password-file") remote.credentials.passwordFile = value;
@@ -292,6 +373,15 @@ int statusCommand(const Args& args) {
   if (output != "table" && output != "json") return usageError("--output must be table or json");
   if (!htmlFile.empty() && !cluster.empty()) return usageError("--html shows the whole fleet: not with --cluster");
 
+  status::PublicKeys keys;
+  if (!publicKeys.empty()) {
+    auto loaded = loadPublicKeys(publicKeys);
+    if (!loaded) {
+      std::fprintf(stderr, "gitfed status: --public-keys: %s\n", loaded.error().c_str());
+      return 2;
+    }
+    keys = std::move(*loaded);
+  }
   git::Libgit2 libgit2;
   status::Result<status::FleetStatus> fleet;
   std::error_code ec;
@@ -307,7 +397,7 @@ int statusCommand(const Args& args) {
     }
     remote.url = repository;
     std::filesystem::path cache = cacheDir.empty() ? scratch.path / "status.git" : std::filesystem::path(cacheDir);
-    fleet = status::readFleetStatus(remote, cache, statusBranch, branch);
+    fleet = status::readFleetStatus(remote, cache, statusBranch, branch, publicKeys.empty() ? nullptr : &keys);
     readFrom = cache;
   }
   if (!fleet) {
@@ -326,9 +416,11 @@ int statusCommand(const Args& args) {
       if (output == "json") {
         json j = status::toJson(fleet->clusters[i]);
         j["status"] = rowJson(rows[i]);
+        j["status"]["report"] = originJson(*fleet, rows[i].name);
         std::printf("%s\n", j.dump(2).c_str());
       } else {
         printCluster(fleet->clusters[i], rows[i]);
+        std::printf("report from  %s\n", originText(*fleet, fleet->clusters[i].name).c_str());
       }
       return 0;
     }
@@ -341,7 +433,12 @@ int statusCommand(const Args& args) {
                {{"name", fleet->configBranch},
                 {"revision", fleet->configRevision ? json(*fleet->configRevision) : json(nullptr)}}},
               {"clusters", json::array()}};
-    for (const auto& r : rows) j["clusters"].push_back(rowJson(r));
+    j["refs"] = fleet->refs;
+    for (const auto& r : rows) {
+      json row = rowJson(r);
+      row["report"] = originJson(*fleet, r.name);
+      j["clusters"].push_back(std::move(row));
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     printTable(*fleet, rows);

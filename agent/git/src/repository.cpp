@@ -185,9 +185,9 @@ Result<std::unique_ptr<Repository::PushSession>> Repository::openPush(const Remo
   return out;
 }
 
-Result<PushResult> Repository::PushSession::push(const std::string& localRef) {
+Result<PushResult> Repository::PushSession::push(const std::string& localRef, bool force) {
   assert(impl_ && impl_->session);
-  auto result = impl_->session->upload(localRef + ":" + remoteRef_);
+  auto result = impl_->session->upload((force ? "+" : "") + localRef + ":" + remoteRef_);
   impl_->session->disconnect();
   impl_->session.reset();
   return result;

@@ -126,6 +126,7 @@ std::string tile(const ClusterStatus& c, const ClusterRow& r) {
   add(c.summary.drifted, "drifted");
   add(c.summary.failed, "failed");
   add(c.summary.progressing, "progressing");
+  add(c.summary.degraded, "degraded");
   const std::string revision = shortId(r.appliedRevision) + (behind ? " (behind)" : r.latest ? " (newest)" : "");
   out += "<span class=\"name\">" + htmlEscape(c.name) + "</span><span class=\"detail\">" + phase + " · " +
          formatAge(r.age) + "<br><span class=\"rev" + std::string(behind ? " behind" : "") + "\">" +

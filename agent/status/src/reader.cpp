@@ -8,7 +8,8 @@
 namespace gitfed::status {
 namespace {
 
-constexpr const char* kStatusRef = "refs/gitfed/status/read";
+constexpr const char* kStatusRef = "refs/gitfed/read/branch";
+constexpr const char* kFleetRefs = "refs/gitfed/read/fleet/";
 
 Result<std::optional<std::string>> localBranch(const git::Repository& repo, const std::string& name) {
   for (const std::string& ref : {"refs/remotes/origin/" + name, "refs/heads/" + name}) {
@@ -58,8 +59,54 @@ Result<void> readReportTree(const git::Repository& repo, const std::string& comm
   return {};
 }
 
+const char* toString(ReportOrigin::Where w) { return w == ReportOrigin::Where::Ref ? "ref" : "branch"; }
+
+void mergeRefReport(FleetStatus& fleet, const std::string& refName, const RefReport& ref, const PublicKeys* keys) {
+  const std::string name = refName.substr(std::min(refName.size(), kClusterRefPrefix.size()));
+  if (!refName.starts_with(kClusterRefPrefix) || !isValidClusterName(name)) {
+    fleet.warnings.push_back(refName + ": not a cluster's status ref");
+    return;
+  }
+  if (ref.content.empty()) {
+    fleet.warnings.push_back(refName + ": no " + std::string(kRefReportFile));
+    return;
+  }
+  auto report = parseReport(ref.content);
+  if (!report) {
+    fleet.warnings.push_back(refName + ": " + report.error().format());
+    return;
+  }
+  if (report->name != name || (!ref.trailers.cluster.empty() && ref.trailers.cluster != name)) {
+    fleet.warnings.push_back(refName + ": the report is about cluster \"" + report->name + "\"");
+    return;
+  }
+  ReportOrigin origin;
+  origin.where = ReportOrigin::Where::Ref;
+  origin.commit = ref.commit;
+  origin.sequence = ref.trailers.sequence;
+  origin.hasRef = true;
+  std::string key;
+  if (keys)
+    if (auto k = keys->find(name); k != keys->end()) key = k->second;
+  origin.signature = verifyReport(key, name, ref.trailers.sequence, ref.content, ref.trailers.signature);
+  auto at = std::lower_bound(fleet.clusters.begin(), fleet.clusters.end(), name,
+                             [](const ClusterStatus& c, const std::string& n) { return c.name < n; });
+  if (at != fleet.clusters.end() && at->name == name) {
+    // The branch's report is newer (a ref left behind): keep it, say so.
+    if (at->sync.lastAttemptAt && report->sync.lastAttemptAt && *at->sync.lastAttemptAt > *report->sync.lastAttemptAt) {
+      fleet.origins[name].hasRef = true;
+      return;
+    }
+    *at = std::move(*report);
+  } else {
+    fleet.clusters.insert(at, std::move(*report));
+  }
+  fleet.origins[name] = origin;
+}
+
 Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std::filesystem::path& cacheDir,
-                                    const std::string& statusBranch, const std::string& configBranch) {
+                                    const std::string& statusBranch, const std::string& configBranch,
+                                    const PublicKeys* keys) {
   auto repo = git::Repository::openOrCreateBare(cacheDir);
   if (!repo) return std::unexpected(repo.error());
   FleetStatus out;
@@ -67,8 +114,12 @@ Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std:
   out.configBranch = configBranch;
   const std::string statusRef = "refs/heads/" + statusBranch, configRef = "refs/heads/" + configBranch;
   bool found = false;
+  std::vector<git::RemoteRef> clusterRefs;
+  // One connection: the advertisement names every report's commit; one fetch
+  // brings those the cache does not have (all the first time).
   auto outcome = repo->fetchIf(remote, [&](const std::vector<git::RemoteRef>& refs) {
     std::vector<std::string> specs;
+    bool missingRef = false;
     for (const auto& r : refs) {
       if (r.name == configRef) out.configRevision = r.oid;
       if (r.name == statusRef) {
@@ -76,14 +127,31 @@ Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std:
         out.statusCommit = r.oid;
         if (!repo->hasObject(r.oid)) specs.push_back("+" + statusRef + ":" + kStatusRef);
       }
+      if (r.name.starts_with(kClusterRefPrefix)) {
+        clusterRefs.push_back(r);
+        if (!repo->hasObject(r.oid)) missingRef = true;
+      }
     }
+    if (missingRef) specs.push_back("+" + std::string(kClusterRefPrefix) + "*:" + kFleetRefs + "*");
     return specs;
   });
   if (!outcome) return std::unexpected(outcome.error());
-  if (!found)
-    return git::fail(ErrorCode::NotFound, "the remote has no branch " + statusBranch + " (no agent has reported yet?)",
+  if (!found && clusterRefs.empty())
+    return git::fail(ErrorCode::NotFound,
+                     "the remote has no branch " + statusBranch + " and no refs/gitfed/status/* (no agent has reported yet?)",
                      "status " + remote.url);
-  if (auto r = readReportTree(*repo, out.statusCommit, out.clusters, out.warnings); !r) return std::unexpected(r.error());
+  if (found)
+    if (auto r = readReportTree(*repo, out.statusCommit, out.clusters, out.warnings); !r) return std::unexpected(r.error());
+  out.refs = clusterRefs.size();
+  for (const auto& c : out.clusters) out.origins[c.name] = ReportOrigin{};
+  for (const auto& r : clusterRefs) {
+    auto report = readRefReport(*repo, r.oid);
+    if (!report) {
+      out.warnings.push_back(r.name + ": " + report.error().format());
+      continue;
+    }
+    mergeRefReport(out, r.name, *report, keys);
+  }
   return out;
 }
 

@@ -214,7 +214,8 @@ json toJson(const ClusterStatus& r) {
   doc["sync"] = std::move(sync);
   const Summary& s = r.summary;
   doc["summary"] = {{"objects", s.objects}, {"synced", s.synced},           {"drifted", s.drifted}, {"missing", s.missing},
-                    {"failed", s.failed},   {"progressing", s.progressing}, {"pruned", s.pruned}};
+                    {"failed", s.failed},   {"progressing", s.progressing}, {"pruned", s.pruned},
+                    {"degraded", s.degraded}};
   json objects = json::array();
   for (const auto& o : r.objects) {
     json item = {{"apiVersion", o.apiVersion}, {"kind", o.kind}, {"name", o.name},
@@ -276,7 +277,7 @@ Result<ClusterStatus> fromJson(const json& doc) {
   const json summary = doc.value("summary", json::object());
   r.summary = Summary{count(summary, "objects"), count(summary, "synced"),      count(summary, "drifted"),
                       count(summary, "missing"), count(summary, "failed"),      count(summary, "progressing"),
-                      count(summary, "pruned")};
+                      count(summary, "pruned"),  count(summary, "degraded")};
   if (auto it = doc.find("objects"); it != doc.end() && it->is_array())
     for (const auto& o : *it) {
       if (!o.is_object()) continue;

@@ -9,14 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<Clock::time_point> attemptTime(const json& doc) {
-  if (!doc.is_object()) return std::nullopt;
-  auto sync = doc.find("sync");
-  if (sync == doc.end() || !sync->is_object()) return std::nullopt;
-  auto t = sync->find("lastAttemptAt");
-  if (t == sync->end() || !t->is_string()) return std::nullopt;
-  return parseTime(t->get<std::string>());
-}
+std::optional<Clock::time_point> attemptTime(const json& doc) { return reportAttemptTime(doc); }
 
 // Worth another attempt: the network, the server, a race. A refused
 // credential or an invalid URL will not get better within one report.
@@ -76,6 +69,17 @@ std::chrono::milliseconds StatusWriter::backoff(int attempt, std::chrono::millis
   return std::chrono::milliseconds(pick(rng_));
 }
 
+std::string reportHeadline(const json& doc) {
+  auto at = [&](const char* section, const char* key) -> std::string {
+    if (!doc.is_object()) return {};
+    auto s = doc.find(section);
+    if (s == doc.end() || !s->is_object()) return {};
+    auto v = s->find(key);
+    return v != s->end() && v->is_string() ? v->get<std::string>() : std::string();
+  };
+  return at("sync", "phase") + " " + at("source", "revision") + " " + at("sync", "appliedRevision");
+}
+
 Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& redactor) {
   const std::string context = "status " + options_.cluster;
   if (!isValidClusterName(options_.cluster))
@@ -83,20 +87,74 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
   if (report.name != options_.cluster)
     return git::fail(ErrorCode::InvalidArgument, "the report is about cluster \"" + report.name + "\"", context);
   const auto started = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  };
-
   limitObjects(report);
   redactor.apply(report);
   const json doc = toJson(report);
   const std::string content = toYamlText(report);
+  if (!options_.clusterRef) {
+    auto out = writeBranch(report, doc, content, /*headlineOnly=*/false);
+    if (out) out->elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    return out;
+  }
+  if (!refWriter_) {
+    ClusterRefWriter::Options o;
+    o.cluster = options_.cluster;
+    o.heartbeat = options_.heartbeat;
+    o.deadline = options_.deadline;
+    o.maxAttempts = std::max(options_.maxAttempts, 1);
+    refWriter_.emplace(*options_.clusterRef, o, options_.signer, now_, sleep_);
+  }
+  WriteOutcome out;
+  const std::string headline = reportHeadline(doc);
+  const bool branchSame = branchHeadline_ && *branchHeadline_ == headline;
+  if (refWriter_->knownUnchanged(doc) && branchSame) return out;  // no network at all
+  if (!refWriter_->knownUnchanged(doc)) {
+    git::Signature author{"gitfed " + options_.cluster, options_.email, now_()};
+    auto ref = refWriter_->write(doc, content, commitMessage(report), author);
+    if (!ref) return std::unexpected(ref.error());
+    out.commit = ref->commit;
+    out.sequence = ref->sequence;
+    out.attempts = ref->attempts;
+    out.refElapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    switch (ref->kind) {
+      case RefWriteOutcome::Kind::Committed: out.kind = WriteOutcome::Kind::Committed; break;
+      case RefWriteOutcome::Kind::Unchanged: out.kind = WriteOutcome::Kind::Unchanged; break;
+      case RefWriteOutcome::Kind::Superseded: out.kind = WriteOutcome::Kind::Superseded; break;
+    }
+    // A newer report of this cluster is on its ref: its writer brings the
+    // branch up to date, an older one must not.
+    if (out.kind == WriteOutcome::Kind::Superseded) {
+      out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      return out;
+    }
+  }
+  if (!branchSame) {
+    auto branch = writeBranch(report, doc, content, /*headlineOnly=*/true);
+    if (!branch) {
+      out.branchError = branch.error();
+    } else {
+      out.branch = branch->kind;
+      out.branchCommit = branch->commit;
+      out.branchAttempts = branch->attempts;
+    }
+  }
+  out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return out;
+}
+
+Result<WriteOutcome> StatusWriter::writeBranch(const ClusterStatus& report, const json& doc, const std::string& content,
+                                               bool headlineOnly) {
+  const std::string context = "status " + options_.cluster;
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  };
   const std::string file = path();
+  const std::string headline = reportHeadline(doc);
 
   // Nothing but timestamps changed since what we last wrote: no network at all.
-  if (lastWritten_ && sameExceptTimestamps(*lastWritten_, doc) && !heartbeatDue(*lastWritten_))
+  if (!headlineOnly && lastWritten_ && sameExceptTimestamps(*lastWritten_, doc) && !heartbeatDue(*lastWritten_))
     return WriteOutcome{WriteOutcome::Kind::Unchanged, {}, 0, elapsed()};
-
   git::Signature author{"gitfed " + options_.cluster, options_.email, now_()};
   std::string message = commitMessage(report);
   std::optional<Error> lastError;
@@ -124,11 +182,18 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
         auto ours = report.sync.lastAttemptAt;
         if (theirs && ours && *theirs > *ours) {
           lastWritten_ = *previous;
+          branchHeadline_ = reportHeadline(*previous);
           return WriteOutcome{WriteOutcome::Kind::Superseded, *tip->commit, attempts, elapsed()};
         }
+        if (headlineOnly && reportHeadline(*previous) == headline) {
+          lastWritten_ = *previous;
+          branchHeadline_ = headline;
+          return WriteOutcome{WriteOutcome::Kind::Unchanged, *tip->commit, attempts, elapsed()};
+        }
         if (sameExceptTimestamps(*previous, doc)) {
-          if (!heartbeatDue(*previous)) {
+          if (headlineOnly || !heartbeatDue(*previous)) {
             lastWritten_ = *previous;
+            branchHeadline_ = headline;
             return WriteOutcome{WriteOutcome::Kind::Unchanged, *tip->commit, attempts, elapsed()};
           }
           heartbeat = true;
@@ -147,6 +212,7 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
     }
     if (pushed->accepted) {
       lastWritten_ = doc;
+      branchHeadline_ = headline;
       return WriteOutcome{WriteOutcome::Kind::Committed, *commit, attempts, elapsed()};
     }
     lastError = Error{ErrorCode::Rejected, {}, "push refused: " + pushed->reason};

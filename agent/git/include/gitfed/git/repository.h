@@ -106,8 +106,11 @@ class Repository {
     ~PushSession();
     // `remoteRef`'s id when the connection was made; nullopt: no such ref.
     const std::optional<std::string>& advertised() const { return advertised_; }
-    // Pushes local ref `localRef` (no force). Once only.
-    Result<PushResult> push(const std::string& localRef);
+    // Pushes local ref `localRef`. Once only. Without `force` the server
+    // takes it only as a fast-forward; with it, any commit, but still only
+    // if the ref holds what was advertised (receive-pack checks the old id
+    // under the ref's lock): a force-with-lease of advertised().
+    Result<PushResult> push(const std::string& localRef, bool force = false);
 
    private:
     friend class Repository;

@@ -1,20 +1,39 @@
 #pragma once
-// Reading the fleet's status: every clusters/*.yaml of the status branch, and
+// Reading the fleet's status: every clusters/*.yaml of the status branch and
+// every per-cluster ref refs/gitfed/status/<cluster> (the newer report of the
+// two wins; docs/status-spec.md, "Reading the fleet in one round trip"), and
 // the newest revision of the config branch to compare with, from a remote
-// (fetched into a cache directory) or from a local clone. What `gitfed
+// (one connection: the advertisement, then one fetch of what the cache
+// lacks) or from a local clone (the branch only). What `gitfed
 // status` shows. Plain functions; thread-safe as long as callers do not share
 // a cache directory.
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "gitfed/git/remote.h"
+#include "gitfed/status/cluster_ref.h"
 #include "gitfed/status/report.h"
+#include "gitfed/status/signing.h"
 
 namespace gitfed::status {
+
+// Where a cluster's report was read.
+struct ReportOrigin {
+  enum class Where { Branch, Ref } where = Where::Branch;
+  std::string commit;          // the ref's commit (Ref)
+  std::uint64_t sequence = 0;  // its Gitfed-Sequence (Ref)
+  SignatureState signature = SignatureState::Unsigned;  // (Ref; the branch is not signed)
+  bool hasRef = false;          // the cluster has a ref (also when the branch's report was newer)
+};
+const char* toString(ReportOrigin::Where w);  // "branch", "ref"
+
+// Public keys of the registry's clusters: name -> PEM.
+using PublicKeys = std::map<std::string, std::string>;
 
 struct FleetStatus {
   std::string statusBranch;
@@ -23,13 +42,22 @@ struct FleetStatus {
   std::optional<std::string> configRevision;  // the config branch's newest commit, if it exists
   std::vector<ClusterStatus> clusters;        // sorted by name
   std::vector<std::string> warnings;          // files that are not valid reports
+  std::map<std::string, ReportOrigin> origins;  // by cluster name: where its report came from
+  std::size_t refs = 0;                         // per-cluster refs advertised
 };
+
+// Takes a per-cluster ref's report into `fleet`: checked (the ref's name,
+// the trailer and the report name the same valid cluster), its signature
+// verified against `keys` (when given), and kept when it is at least as new
+// as the branch's report of the cluster. A ref that fails a check is a
+// warning. `clusters` stays sorted by name.
+void mergeRefReport(FleetStatus& fleet, const std::string& refName, const RefReport& report, const PublicKeys* keys);
 
 // From a remote: the status branch is fetched into `cacheDir` (a bare
 // repository, created when missing); the config branch is only listed.
 Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std::filesystem::path& cacheDir,
                                     const std::string& statusBranch = "gitfed-status",
-                                    const std::string& configBranch = "main");
+                                    const std::string& configBranch = "main", const PublicKeys* keys = nullptr);
 
 // From a local clone (bare or not): each branch is looked up as
 // refs/remotes/origin/NAME, then refs/heads/NAME.

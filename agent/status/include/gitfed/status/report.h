@@ -60,6 +60,7 @@ struct ObjectStatus {
 
 struct Summary {
   std::size_t objects = 0, synced = 0, drifted = 0, missing = 0, failed = 0, progressing = 0, pruned = 0;
+  std::size_t degraded = 0;  // by health (docs/status-spec.md, "Degraded objects")
 };
 
 struct ClusterStatus {

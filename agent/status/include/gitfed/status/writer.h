@@ -9,14 +9,24 @@
 // cluster is ever overwritten. A report is dropped only when a newer report of
 // the same cluster is already on the branch.
 //
+// With a per-cluster ref (WriterOptions::clusterRef, issue 15) every report
+// and heartbeat goes to refs/gitfed/status/<cluster> first (ClusterRefWriter,
+// one push), and the branch is written only when the report's headline
+// (phase, revision, applied revision) differs from what the branch holds for
+// the cluster; a branch write that fails is not an error of the report (the
+// ref has it) and is tried again at the next write.
+//
 // Not thread-safe: one writer per cluster, called from one thread.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 
+#include "gitfed/status/cluster_ref_writer.h"
 #include "gitfed/status/redact.h"
 #include "gitfed/status/report.h"
 #include "gitfed/status/store.h"
@@ -39,6 +49,10 @@ struct WriterOptions {
   std::chrono::milliseconds backoffMin{1000};
   std::chrono::milliseconds backoffMax{60000};
   std::chrono::milliseconds deadline{60000};   // give up on one report after this long
+  // The per-cluster ref (docs/status-spec.md, "Per-cluster reports"); null:
+  // the branch only, as before. `heartbeat` then applies to the ref only.
+  std::shared_ptr<ClusterRefStore> clusterRef;
+  std::shared_ptr<const ReportSigner> signer;  // signs the ref's reports; null: unsigned
 };
 
 struct WriteOutcome {
@@ -46,7 +60,19 @@ struct WriteOutcome {
   std::string commit;  // the commit that holds the report (Committed)
   int attempts = 0;    // pushes tried
   std::chrono::milliseconds elapsed{0};
+  // With a per-cluster ref, `kind`, `commit` and `attempts` are the ref's;
+  // the branch's write is described here.
+  std::uint64_t sequence = 0;  // the ref's Gitfed-Sequence
+  std::chrono::milliseconds refElapsed{0};  // until the ref's write was done
+  Kind branch = Kind::Unchanged;
+  std::string branchCommit{};
+  int branchAttempts = 0;
+  std::optional<Error> branchError{};  // the branch lags: retried at the next write
 };
+
+// The headline of a report's JSON: what the branch is written for when a
+// per-cluster ref carries the rest (phase, source.revision, sync.appliedRevision).
+std::string reportHeadline(const nlohmann::json& doc);
 
 const char* toString(WriteOutcome::Kind kind);
 
@@ -73,6 +99,10 @@ class StatusWriter {
  private:
   bool heartbeatDue(const nlohmann::json& previous) const;
   std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds lastAttempt);
+  // The branch write; `headlineOnly`: Unchanged when the branch's file has
+  // the same headline, and no heartbeats.
+  Result<WriteOutcome> writeBranch(const ClusterStatus& report, const nlohmann::json& doc, const std::string& content,
+                                   bool headlineOnly);
 
   StatusStore& store_;
   WriterOptions options_;
@@ -81,6 +111,8 @@ class StatusWriter {
   std::mt19937_64 rng_;
   std::optional<nlohmann::json> lastWritten_;  // what the branch holds for us, as far as we know
   std::size_t clusters_ = 0;                   // reports on the branch at the last look
+  std::optional<ClusterRefWriter> refWriter_;
+  std::optional<std::string> branchHeadline_;  // the headline the branch holds for us, as far as we know
 };
 
 }  // namespace gitfed::status
