@@ -1,19 +1,22 @@
 #include "gitfed/render/planner.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 namespace gitfed::render {
 
-std::uint32_t fnv1Hash32(std::string_view a, std::string_view b) {
-  std::uint32_t h = 2166136261u;
-  for (std::string_view part : {a, b})
-    for (char c : part) {
-      h *= 16777619u;
-      h ^= static_cast<unsigned char>(c);
-    }
+std::uint32_t fnv1Continue(std::uint32_t h, std::string_view b) {
+  for (char c : b) {
+    h *= 16777619u;
+    h ^= static_cast<unsigned char>(c);
+  }
   return h;
 }
+
+std::uint32_t fnv1Prefix(std::string_view a) { return fnv1Continue(2166136261u, a); }
+
+std::uint32_t fnv1Hash32(std::string_view a, std::string_view b) { return fnv1Continue(fnv1Prefix(a), b); }
 
 IndexedPlan planReplicasIndexed(const std::vector<const std::string*>& names,
                                 const std::vector<std::optional<ClusterPreference>>& preferences,
@@ -199,6 +202,172 @@ std::int64_t planShareIndexed(const std::vector<const std::string*>& names,
     if (!modified) break;
   }
   return plan[self];
+}
+
+namespace {
+
+// fnv1Continue over the same bytes for kBlock states at once: independent
+// multiplications kept in registers (two instructions a state and a byte).
+constexpr std::size_t kBlock = 8;
+void fnv1ContinueBlock(std::uint32_t (&h)[kBlock], std::string_view b) {
+  std::uint32_t h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7];
+  for (char c : b) {
+    const std::uint32_t byte = static_cast<unsigned char>(c);
+    h0 = (h0 * 16777619u) ^ byte;
+    h1 = (h1 * 16777619u) ^ byte;
+    h2 = (h2 * 16777619u) ^ byte;
+    h3 = (h3 * 16777619u) ^ byte;
+    h4 = (h4 * 16777619u) ^ byte;
+    h5 = (h5 * 16777619u) ^ byte;
+    h6 = (h6 * 16777619u) ^ byte;
+    h7 = (h7 * 16777619u) ^ byte;
+  }
+  h[0] = h0, h[1] = h1, h[2] = h2, h[3] = h3, h[4] = h4, h[5] = h5, h[6] = h6, h[7] = h7;
+}
+
+bool refused(const ClusterPreference& p) {
+  return p.weight < 0 || p.minReplicas < 0 || (p.maxReplicas && *p.maxReplicas < p.minReplicas);
+}
+
+// Clusters of one preference: an entry (one cluster), or every other cluster.
+struct Group {
+  const ClusterPreference* preference;
+  std::int64_t count;
+  std::size_t member;  // the entry's cluster; SIZE_MAX for the others
+  std::int64_t plan = 0;
+  std::int64_t share = 0;
+  std::int64_t rounded = 0;
+  bool active = true;
+};
+
+}  // namespace
+
+std::int64_t planShareGrouped(const GroupedFleet& f, std::int64_t totalReplicas, std::string_view key,
+                              std::size_t self) {
+  const std::size_t n = f.names.size();
+  if (self >= n) return 0;
+  auto selfEntry = std::ranges::lower_bound(f.entries, self, {}, &std::pair<std::size_t, ClusterPreference>::first);
+  const bool selfIsEntry = selfEntry != f.entries.end() && selfEntry->first == self;
+  if (!selfIsEntry && !f.others) return 0;
+  bool fallback = f.others && refused(*f.others);
+  for (const auto& e : f.entries) fallback = fallback || refused(e.second);
+  if (fallback) {
+    std::vector<std::optional<ClusterPreference>> prefs(n, f.others);
+    for (const auto& [i, p] : f.entries) prefs[i] = p;
+    return planShareIndexed(f.names, prefs, totalReplicas, key, self);
+  }
+  std::vector<Group> groups;
+  groups.reserve(f.entries.size() + 1);
+  for (const auto& [i, p] : f.entries) groups.push_back({&p, 1, i});
+  const std::int64_t others = static_cast<std::int64_t>(n - f.entries.size());
+  if (f.others && others > 0) groups.push_back({&*f.others, others, SIZE_MAX});
+  const std::size_t selfGroup =
+      selfIsEntry ? static_cast<std::size_t>(selfEntry - f.entries.begin()) : groups.size() - 1;
+  const ClusterPreference& me = *groups[selfGroup].preference;
+  // Where group g ranks against `self`: -1 before, 1 after, 0 tied (same
+  // weight and score: then the hash of name + key decides, cluster by cluster).
+  auto rank = [&](const Group& g) {
+    const ClusterPreference& p = *g.preference;
+    if (p.weight != me.weight) return p.weight > me.weight ? -1 : 1;
+    if (p.preferredScore != me.preferredScore) return p.preferredScore > me.preferredScore ? -1 : 1;
+    return 0;
+  };
+  // Self takes max(0, min(mine, room - taken)), `taken` being what the tied
+  // clusters ranked before it take (shareOf(g) each). Clusters are ranked one
+  // by one only until that number is decided.
+  auto decide = [&](std::int64_t room, std::int64_t mine, auto shareOf) -> std::int64_t {
+    std::int64_t taken = 0, undecided = 0;
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      if (rank(groups[g]) == 0) undecided += shareOf(groups[g]) * (groups[g].count - (g == selfGroup ? 1 : 0));
+    auto decided = [&] { return room - taken <= 0 || room - taken - undecided >= mine; };
+    if (!decided()) {
+      const std::uint32_t myHash = fnv1Continue(f.prefixes[self], key);
+      const std::string& myName = *f.names[self];
+      auto before = [&](std::size_t j) {
+        std::uint32_t h = fnv1Continue(f.prefixes[j], key);
+        return h != myHash ? h < myHash : *f.names[j] < myName;
+      };
+      for (const Group& g : groups) {
+        const std::int64_t s = shareOf(g);
+        if (rank(g) != 0 || s == 0) continue;
+        if (g.member != SIZE_MAX) {
+          if (g.member == self) continue;
+          undecided -= s;
+          if (before(g.member)) taken += s;
+          if (decided()) break;
+          continue;
+        }
+        // Every other cluster, a block at a time: the hashes of a block
+        // continue from their prefixes over the same key, lane by lane (a
+        // loop the compiler turns into vector instructions).
+        std::uint32_t h[kBlock] = {};  // lanes past the fleet's end hold stale values, never read
+        auto entry = f.entries.begin();
+        for (std::size_t j0 = 0; j0 < n && !decided(); j0 += kBlock) {
+          const std::size_t m = std::min(kBlock, n - j0);
+          std::memcpy(h, f.prefixes.data() + j0, m * sizeof(std::uint32_t));
+          fnv1ContinueBlock(h, key);
+          for (std::size_t l = 0; l < m; ++l) {
+            const std::size_t j = j0 + l;
+            while (entry != f.entries.end() && entry->first < j) ++entry;
+            if (j == self || (entry != f.entries.end() && entry->first == j)) continue;
+            undecided -= s;
+            if (h[l] != myHash ? h[l] < myHash : *f.names[j] < myName) taken += s;
+          }
+        }
+        if (decided()) break;
+      }
+    }
+    return std::max<std::int64_t>(0, std::min(mine, room - taken));
+  };
+
+  std::int64_t sumMin = 0;
+  for (const Group& g : groups) sumMin += g.count * g.preference->minReplicas;
+  // Minimums, in order: when they exhaust the total, a cluster gets its
+  // minimum out of what the clusters before it left.
+  if (sumMin >= totalReplicas) {
+    std::int64_t certain = 0;
+    for (const Group& g : groups)
+      if (rank(g) < 0) certain += g.count * g.preference->minReplicas;
+    return decide(totalReplicas - certain, me.minReplicas, [](const Group& g) { return g.preference->minReplicas; });
+  }
+  for (Group& g : groups) g.plan = g.preference->minReplicas;
+  Group& mine = groups[selfGroup];
+  std::int64_t remaining = totalReplicas - sumMin;
+  while (remaining > 0) {
+    std::int64_t weightSum = 0;
+    for (const Group& g : groups)
+      if (g.active) weightSum += g.count * g.preference->weight;
+    if (weightSum <= 0) break;
+    const std::int64_t distribute = remaining;
+    std::int64_t sum = 0;
+    for (Group& g : groups) {
+      if (!g.active) continue;
+      const ClusterPreference& p = *g.preference;
+      g.rounded = (distribute * p.weight + weightSum - 1) / weightSum;
+      g.share = p.maxReplicas ? std::min(g.rounded, *p.maxReplicas - g.plan) : g.rounded;
+      sum += g.count * g.share;
+    }
+    if (sum >= distribute) {  // this pass runs out: the order decides
+      if (!mine.active) return mine.plan;
+      std::int64_t certain = 0;
+      for (const Group& g : groups)
+        if (g.active && rank(g) < 0) certain += g.count * g.share;
+      return mine.plan +
+             decide(distribute - certain, mine.share, [](const Group& g) { return g.active ? g.share : 0; });
+    }
+    bool modified = false;
+    for (Group& g : groups) {
+      if (!g.active) continue;
+      const ClusterPreference& p = *g.preference;
+      const bool full = p.maxReplicas && g.plan + g.rounded > *p.maxReplicas;
+      g.plan += g.share;
+      modified = modified || g.share > 0;
+      if (full) g.active = false;
+    }
+    remaining -= sum;
+    if (!modified) break;
+  }
+  return mine.plan;
 }
 
 ReplicaPlan planReplicas(const PlannerInput& in) {

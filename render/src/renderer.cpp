@@ -899,7 +899,7 @@ struct TenantContext {
 Rendered renderDocument(const Repository& repo, const SourceDocument& d, SourceDocument* owned,
                         const ClusterIdentity& cluster, bool inRegistry,
                         const std::unordered_map<std::string, bool>& namespacePlaced, const TenantContext& tenants,
-                        Preformat preformat) {
+                        const ScheduleFleet* fleet, Preformat preformat) {
   Rendered out;
   const TenantSpec* tenant = nullptr;
   if (d.tenant >= 0) {
@@ -912,7 +912,7 @@ Rendered renderDocument(const Repository& repo, const SourceDocument& d, SourceD
   // considered clusters of the registry, with their shares.
   std::optional<std::int64_t> share;
   if (d.schedule >= 0 && inRegistry) {
-    SchedulePlan plan = scheduleOf(repo, repo.schedules[static_cast<std::size_t>(d.schedule)], &cluster.name);
+    SchedulePlan plan = scheduleOf(repo, repo.schedules[static_cast<std::size_t>(d.schedule)], *fleet);
     if (plan.active) {
       if (!plan.error.empty()) {
         out.errors.push_back(Diagnostic{d.source.path, d.source.line, plan.error, tenantName()});
@@ -1069,6 +1069,10 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
     if (d.federated && d.target.kind == "Namespace" && d.target.apiVersion == "v1")
       namespacePlaced[d.name] = d.placement.matches(cluster);
 
+  // Replica scheduling's view of the registry, once for every RSP (8.3).
+  std::optional<ScheduleFleet> fleet;
+  if (inRegistry && !repo.schedules.empty()) fleet.emplace(repo, name);
+
   // Documents are independent: render them on every core (a big repository
   // renders in parallel; a small one is not worth a thread). Results go to
   // slots by index, so the order stays the repository's.
@@ -1078,7 +1082,7 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   std::vector<std::vector<Diagnostic>> errors(n);
   auto one = [&](std::size_t i) {
     Rendered r = renderDocument(repo, repo.documents[i], owned ? &owned->documents[i] : nullptr, cluster, inRegistry,
-                                namespacePlaced, tenants, preformat);
+                                namespacePlaced, tenants, fleet ? &*fleet : nullptr, preformat);
     if (r.object) {
       objects[i] = std::move(*r.object);
       present[i] = 1;
@@ -1175,7 +1179,12 @@ const std::int64_t* SchedulePlan::find(const std::string& cluster) const {
   return nullptr;
 }
 
-SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const std::string* onlyCluster) {
+namespace {
+
+// Every considered cluster with its own preference, then the planner: the
+// plan of every cluster, or one cluster's share when spread constraints or
+// preferred affinity (a score per cluster) apply.
+SchedulePlan planEvery(const Repository& repo, const ReplicaSchedule& s, const std::string* onlyCluster) {
   SchedulePlan out;
   const SourceDocument& d = repo.documents[s.target];
   const SourceDocument* ns = s.namespaceDocument >= 0 ? &repo.documents[static_cast<std::size_t>(s.namespaceDocument)] : nullptr;
@@ -1226,6 +1235,68 @@ SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const 
   out.clusters.reserve(onlyCluster ? 1 : names.size());
   for (std::size_t i = 0; i < names.size(); ++i)
     if (!onlyCluster || *names[i] == *onlyCluster) out.clusters.emplace_back(*names[i], plan.replicas[i] + plan.overflow[i]);
+  return out;
+}
+
+}  // namespace
+
+SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const std::string* onlyCluster) {
+  if (!onlyCluster) return planEvery(repo, s, nullptr);
+  return scheduleOf(repo, s, ScheduleFleet(repo, *onlyCluster));
+}
+
+ScheduleFleet::ScheduleFleet(const Repository& repo, const std::string& name) : cluster(name) {
+  names.reserve(repo.clusters.size());
+  prefixes.reserve(repo.clusters.size());
+  for (const ClusterEntry& c : repo.clusters) {
+    if (self == SIZE_MAX && c.name == name) self = names.size();
+    names.push_back(&c.name);
+    prefixes.push_back(fnv1Prefix(c.name));
+  }
+}
+
+SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const ScheduleFleet& fleet) {
+  const SourceDocument& d = repo.documents[s.target];
+  if (!d.placement.spread.empty() || !d.placement.affinity.preferred.empty()) return planEvery(repo, s, &fleet.cluster);
+  // Every cluster's score is 0: a cluster has its entry's preference or the
+  // "*" one, so the planner runs over those groups (planShareGrouped).
+  SchedulePlan out;
+  auto star = s.spec.clusters.find("*");
+  std::optional<ClusterPreference> others;
+  if (star != s.spec.clusters.end()) others = star->second;
+  const std::string key = s.ns.empty() ? s.name : s.ns + "/" + s.name;  // KubeFed's QualifiedName
+  if (d.placement.affinity.required.empty() && !s.spec.intersectWithClusterSelector) {
+    // Every registry cluster is considered: the fleet is the registry.
+    if (fleet.names.empty()) return out;
+    out.active = true;
+    if (fleet.self != SIZE_MAX)
+      out.clusters.emplace_back(fleet.cluster, planShareGrouped({fleet.names, fleet.prefixes, s.registryEntries, others},
+                                                                s.spec.totalReplicas, key, fleet.self));
+    return out;
+  }
+  // Some clusters only (as planEvery chooses them).
+  const SourceDocument* ns = s.namespaceDocument >= 0 ? &repo.documents[static_cast<std::size_t>(s.namespaceDocument)] : nullptr;
+  std::vector<const std::string*> names;
+  std::vector<std::uint32_t> prefixes;
+  std::vector<std::pair<std::size_t, ClusterPreference>> entries;
+  std::size_t self = SIZE_MAX, entry = 0;
+  for (std::size_t ci = 0; ci < repo.clusters.size(); ++ci) {
+    const ClusterEntry& c = repo.clusters[ci];
+    if (!d.placement.affinity.allows(c.labels)) continue;
+    if (s.spec.intersectWithClusterSelector &&
+        (!d.placement.matches(c.name, c.labels) || (ns && !ns->placement.matches(c.name, c.labels))))
+      continue;
+    if (ci == fleet.self) self = names.size();
+    while (entry < s.registryEntries.size() && s.registryEntries[entry].first < ci) ++entry;
+    if (entry < s.registryEntries.size() && s.registryEntries[entry].first == ci)
+      entries.emplace_back(names.size(), s.registryEntries[entry].second);
+    names.push_back(fleet.names[ci]);
+    prefixes.push_back(fleet.prefixes[ci]);
+  }
+  if (names.empty()) return out;
+  out.active = true;
+  if (self != SIZE_MAX)
+    out.clusters.emplace_back(fleet.cluster, planShareGrouped({names, prefixes, entries, others}, s.spec.totalReplicas, key, self));
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 namespace gitfed::render {
 namespace {
@@ -15,28 +16,41 @@ const json* member(const json& object, std::string_view key) {
   return &*it;
 }
 
+// Where a message points: a string, or a function that makes it (so that a
+// document without errors builds no message).
+template <class Where>
+std::string place(const Where& where) {
+  if constexpr (std::is_invocable_v<const Where&>)
+    return where();
+  else
+    return std::string(where);
+}
+
 // Unknown fields are errors: a typo must not silently change a plan.
-Result<void> onlyFields(const json& object, std::initializer_list<std::string_view> allowed, const std::string& where) {
-  if (!object.is_object()) return fail(where + " must be a mapping");
+template <class Where>
+Result<void> onlyFields(const json& object, std::initializer_list<std::string_view> allowed, const Where& where) {
+  if (!object.is_object()) return fail(place(where) + " must be a mapping");
   for (const auto& [field, v] : object.items())
     if (std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return fail(where + ": unknown field \"" + field + "\" (expected " + list + ")");
+      return fail(place(where) + ": unknown field \"" + field + "\" (expected " + list + ")");
     }
   return {};
 }
 
-Result<std::int64_t> integer(const json& v, const std::string& where, std::int64_t min, std::int64_t max) {
-  if (!v.is_number_integer()) return fail(where + " must be an integer");
+template <class Where>
+Result<std::int64_t> integer(const json& v, const Where& where, std::int64_t min, std::int64_t max) {
+  if (!v.is_number_integer()) return fail(place(where) + " must be an integer");
   std::int64_t n = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max) ? max + 1 : v.get<std::int64_t>();
-  if (n < min) return fail(where + " must be at least " + std::to_string(min) + ", not " + std::to_string(n));
-  if (n > max) return fail(where + " must be at most " + std::to_string(max));
+  if (n < min) return fail(place(where) + " must be at least " + std::to_string(min) + ", not " + std::to_string(n));
+  if (n > max) return fail(place(where) + " must be at most " + std::to_string(max));
   return n;
 }
 
-Result<bool> boolean(const json& v, const std::string& where) {
-  if (!v.is_boolean()) return fail(where + " must be true or false");
+template <class Where>
+Result<bool> boolean(const json& v, const Where& where) {
+  if (!v.is_boolean()) return fail(place(where) + " must be true or false");
   return v.get<bool>();
 }
 
@@ -133,68 +147,72 @@ Result<std::vector<SpreadConstraint>> parseSpreadConstraints(const json& list, c
 }
 
 Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const json& doc, const std::string& id) {
+  // Messages are made only when a check fails (every render reads every RSP).
   ReplicaSchedulingSpec out;
   for (const auto& [field, v] : doc.items())
     if (field != "apiVersion" && field != "kind" && field != "metadata" && field != "spec" && field != "status")
       return fail(id + ": unknown field \"" + field + "\" (expected apiVersion, kind, metadata, spec)");
   const json* spec = member(doc, "spec");
   if (!spec) return fail(id + ": spec is missing (targetKind and totalReplicas are required)");
+  auto at = [&](const char* field) { return [&id, field] { return id + ": spec" + field; }; };
   if (auto r = onlyFields(*spec, {"targetKind", "totalReplicas", "rebalance", "intersectWithClusterSelector", "clusters"},
-                          id + ": spec");
+                          at(""));
       !r)
     return std::unexpected(r.error());
   const json* kind = member(*spec, "targetKind");
   if (!kind) return fail(id + ": spec.targetKind is missing (FederatedDeployment, FederatedReplicaSet or FederatedStatefulSet)");
-  if (!kind->is_string() || (*kind != "FederatedDeployment" && *kind != "FederatedReplicaSet" && *kind != "FederatedStatefulSet"))
+  const std::string* kindText = kind->is_string() ? &kind->get_ref<const std::string&>() : nullptr;
+  if (!kindText || (*kindText != "FederatedDeployment" && *kindText != "FederatedReplicaSet" &&
+                    *kindText != "FederatedStatefulSet"))
     return fail(id + ": spec.targetKind must be FederatedDeployment, FederatedReplicaSet or FederatedStatefulSet, not " +
                 kind->dump());
-  out.targetKind = kind->get<std::string>();
+  out.targetKind = *kindText;
   const json* total = member(*spec, "totalReplicas");
   if (!total) return fail(id + ": spec.totalReplicas is missing");
-  auto t = integer(*total, id + ": spec.totalReplicas", 0, std::numeric_limits<std::int32_t>::max());
+  auto t = integer(*total, at(".totalReplicas"), 0, std::numeric_limits<std::int32_t>::max());
   if (!t) return std::unexpected(t.error());
   out.totalReplicas = *t;
   if (const json* r = member(*spec, "rebalance")) {
-    auto b = boolean(*r, id + ": spec.rebalance");
+    auto b = boolean(*r, at(".rebalance"));
     if (!b) return std::unexpected(b.error());
     out.rebalance = *b;
   }
   if (const json* r = member(*spec, "intersectWithClusterSelector")) {
-    auto b = boolean(*r, id + ": spec.intersectWithClusterSelector");
+    auto b = boolean(*r, at(".intersectWithClusterSelector"));
     if (!b) return std::unexpected(b.error());
     out.intersectWithClusterSelector = *b;
   }
   if (const json* clusters = member(*spec, "clusters")) {
     if (!clusters->is_object()) return fail(id + ": spec.clusters must be a mapping (cluster name or \"*\" to preferences)");
     for (const auto& [name, pref] : clusters->items()) {
-      std::string at = id + ": spec.clusters." + name;
+      auto entry = [&](const char* field) { return [&id, &name, field] { return id + ": spec.clusters." + name + field; }; };
       if (pref.is_null()) {
         out.clusters[name] = ClusterPreference{};
         continue;
       }
-      if (auto r = onlyFields(pref, {"weight", "minReplicas", "maxReplicas"}, at); !r) return std::unexpected(r.error());
+      if (auto r = onlyFields(pref, {"weight", "minReplicas", "maxReplicas"}, entry("")); !r) return std::unexpected(r.error());
       ClusterPreference p;
       constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
       // KubeFed's CRD accepts negative numbers; gitfed refuses them (section 8.6).
       if (const json* v = member(pref, "weight")) {
-        auto n = integer(*v, at + ".weight", 0, kMax);
+        auto n = integer(*v, entry(".weight"), 0, kMax);
         if (!n) return std::unexpected(n.error());
         p.weight = *n;
       }
       if (const json* v = member(pref, "minReplicas")) {
-        auto n = integer(*v, at + ".minReplicas", 0, kMax);
+        auto n = integer(*v, entry(".minReplicas"), 0, kMax);
         if (!n) return std::unexpected(n.error());
         p.minReplicas = *n;
       }
       if (const json* v = member(pref, "maxReplicas")) {
-        auto n = integer(*v, at + ".maxReplicas", 0, kMax);
+        auto n = integer(*v, entry(".maxReplicas"), 0, kMax);
         if (!n) return std::unexpected(n.error());
         p.maxReplicas = *n;
       }
       if (p.maxReplicas && p.minReplicas > *p.maxReplicas)
-        return fail(at + ": minReplicas " + std::to_string(p.minReplicas) + " is greater than maxReplicas " +
+        return fail(entry("")() + ": minReplicas " + std::to_string(p.minReplicas) + " is greater than maxReplicas " +
                     std::to_string(*p.maxReplicas));
-      out.clusters[name] = p;
+      out.clusters.emplace_hint(out.clusters.end(), name, p);
     }
   }
   if (out.clusters.empty()) out.clusters["*"] = ClusterPreference{0, std::nullopt, 1, 0};  // KubeFed's controller default

@@ -5,6 +5,7 @@
 // ties on weight and score, clusters with no entry).
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <random>
 
 #include "gitfed/render/planner.h"
@@ -90,4 +91,117 @@ TEST_CASE("planShareIndexed: the order decides only where the replicas run out",
   // min > max (validate refuses it) is left to the full planner.
   prefs[0] = ClusterPreference{5, 2, 1, 0};
   CHECK(planShareIndexed(names, prefs, 4, "", 0) == planReplicasIndexed(names, prefs, 4, false, "").replicas[0]);
+}
+
+namespace {
+
+using gitfed::render::fnv1Hash32;
+using gitfed::render::fnv1Prefix;
+using gitfed::render::GroupedFleet;
+using gitfed::render::planShareGrouped;
+
+// A fleet as a render sees an RSP: a few entries naming clusters, and one
+// preference ("*", or none) for every other cluster.
+struct Grouped {
+  std::vector<std::string> storage;
+  std::vector<const std::string*> names;
+  std::vector<std::uint32_t> prefixes;
+  std::vector<std::pair<std::size_t, ClusterPreference>> entries;
+  std::optional<ClusterPreference> others;
+  std::int64_t total = 0;
+  std::string key;
+  std::vector<std::optional<ClusterPreference>> expanded() const {
+    std::vector<std::optional<ClusterPreference>> prefs(names.size(), others);
+    for (const auto& [i, p] : entries) prefs[i] = p;
+    return prefs;
+  }
+};
+
+Grouped randomGrouped(std::mt19937& rng) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto preference = [&] {
+    ClusterPreference p;
+    p.weight = pick(0, 5) == 0 ? 0 : pick(1, 3);  // few distinct weights: entries tie with the others
+    p.minReplicas = pick(0, 2) == 0 ? pick(0, 5) : 0;
+    if (pick(0, 1)) p.maxReplicas = p.minReplicas + pick(0, 8);
+    if (pick(0, 60) == 0) p.maxReplicas = p.minReplicas - 1;  // refused by validate: the fallback
+    p.preferredScore = pick(0, 4) == 0 ? pick(1, 2) * 50 : 0;
+    return p;
+  };
+  Grouped f;
+  const int n = pick(1, 60);
+  f.storage.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) f.storage.push_back("c" + std::to_string(pick(0, 9)) + "-" + std::to_string(i));
+  for (const auto& s : f.storage) {
+    f.names.push_back(&s);
+    f.prefixes.push_back(fnv1Prefix(s));
+  }
+  if (pick(0, 7) != 0) f.others = preference();
+  const int entryOdds = pick(0, 3) == 0 ? 2 : 8;
+  for (std::size_t i = 0; i < f.names.size(); ++i)
+    if (pick(0, entryOdds) == 0) f.entries.emplace_back(i, preference());
+  f.total = pick(0, 3) == 0 ? pick(0, 10) : pick(0, 400);
+  f.key = pick(0, 1) ? "" : "ns" + std::to_string(pick(0, 99)) + "/app";
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("fnv1Continue from a name's prefix is the hash of name + key", "[render][planner]") {
+  for (std::string name : {"", "a", "prod-a", "c0500"})
+    for (std::string key : {"", "shop/web", "ns7/app0007"})
+      CHECK(gitfed::render::fnv1Continue(fnv1Prefix(name), key) == fnv1Hash32(name, key));
+  CHECK(fnv1Hash32("", "") == 2166136261u);  // Go's New32 offset basis
+}
+
+TEST_CASE("planShareGrouped gives every cluster exactly the full planner's share", "[render][planner]") {
+  std::mt19937 rng(20261207);  // fixed seed: the same fleets on every run
+  int compared = 0, runOut = 0, minimumsRunOut = 0;
+  for (int round = 0; round < 4000; ++round) {
+    Grouped f = randomGrouped(rng);
+    auto prefs = f.expanded();
+    auto full = planReplicasIndexed(f.names, prefs, f.total, false, f.key);
+    GroupedFleet fleet{f.names, f.prefixes, f.entries, f.others};
+    std::int64_t placed = 0, sumMin = 0;
+    for (std::size_t i = 0; i < f.names.size(); ++i) {
+      INFO("round " << round << ", cluster " << *f.names[i] << ", total " << f.total << ", key '" << f.key << "'");
+      CHECK(planShareGrouped(fleet, f.total, f.key, i) == full.replicas[i]);
+      placed += full.replicas[i];
+      if (prefs[i]) sumMin += prefs[i]->minReplicas;
+      ++compared;
+    }
+    CHECK(planShareGrouped(fleet, f.total, f.key, f.names.size()) == 0);
+    if (placed == f.total && f.total > 0) ++runOut;
+    if (sumMin >= f.total && f.total > 0) ++minimumsRunOut;
+  }
+  // Both regimes, and minimums alone exhausting the total, are reached.
+  CHECK(compared > 80000);
+  CHECK(runOut > 1500);
+  CHECK(runOut < 4000);
+  CHECK(minimumsRunOut > 100);
+}
+
+TEST_CASE("planShareGrouped ranks exact hash ties by name", "[render][planner]") {
+  // Two names with the same FNV-1 hash (key ""), found by search: the
+  // planner orders them by name, and so must the grouped share.
+  std::vector<std::string> s;
+  std::map<std::uint32_t, std::string> seen;
+  for (int i = 0; s.empty(); ++i) {
+    std::string name = "c" + std::to_string(i);
+    auto [it, fresh] = seen.emplace(fnv1Hash32(name, ""), name);
+    if (!fresh) s = {name, it->second};  // the later one first: the index order is not the name order
+  }
+  REQUIRE(fnv1Hash32(s[0], "") == fnv1Hash32(s[1], ""));
+  std::vector<const std::string*> names{&s[0], &s[1]};
+  std::vector<std::uint32_t> prefixes{fnv1Prefix(s[0]), fnv1Prefix(s[1])};
+  std::vector<std::pair<std::size_t, ClusterPreference>> none;
+  ClusterPreference star{0, std::nullopt, 1, 0};
+  GroupedFleet fleet{names, prefixes, none, star};
+  std::vector<std::optional<ClusterPreference>> prefs(2, star);
+  auto full = planReplicasIndexed(names, prefs, 1, false, "");
+  CHECK(full.replicas[s[0] < s[1] ? 0 : 1] == 1);  // the smaller name comes first and takes the one replica
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(planShareGrouped(fleet, 1, "", i) == full.replicas[i]);
+    CHECK(planShareIndexed(names, prefs, 1, "", i) == full.replicas[i]);
+  }
 }

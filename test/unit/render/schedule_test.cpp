@@ -1,6 +1,8 @@
 // Replica scheduling in the renderer (docs/render-spec.md section 8).
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "gitfed/render/renderer.h"
 #include "support/memory_tree.h"
 
@@ -211,4 +213,69 @@ TEST_CASE("every wrong placement rule is an error", "[render][schedule]") {
   CHECK_THAT(errorOf("spreadConstraints: [{maxSkew: 1, topologyKey: region, whenUnsatisfiable: DoNotSchedule, x: 1}]"),
              Catch::Contains("unknown field \"x\""));
   CHECK_THAT(errorOf("spreadConstraints: {}"), Catch::Contains("spreadConstraints must be a list"));
+}
+
+TEST_CASE("a render's share (the short way, 8.3) is the full plan's, over seeded repositories", "[render][schedule]") {
+  // Registries of 1-30 clusters, one target and its RSP with entries (some
+  // naming no registry cluster), with or without "*", intersect, required
+  // affinity: the share scheduleOf gives one cluster equals that cluster's
+  // number in the plan of every cluster, and the render writes it.
+  std::mt19937 rng(20261207);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto preference = [&] {
+    std::string p = "{weight: " + std::to_string(pick(0, 4) == 0 ? 0 : pick(1, 3));
+    int min = pick(0, 2) == 0 ? pick(0, 4) : 0;
+    if (min) p += ", minReplicas: " + std::to_string(min);
+    if (pick(0, 1)) p += ", maxReplicas: " + std::to_string(min + pick(0, 6));
+    return p + "}";
+  };
+  int compared = 0, rendered = 0;
+  for (int round = 0; round < 300; ++round) {
+    const int n = pick(1, 30);
+    std::string registry;
+    for (int i = 0; i < n; ++i)
+      registry += "---\napiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata: {name: c" + std::to_string(i) +
+                  ", labels: {region: r" + std::to_string(pick(0, 2)) + ", tier: t" + std::to_string(pick(0, 1)) + "}}\n";
+    std::string placement = pick(0, 1) ? "clusterSelector: {matchLabels: {tier: t0}}" : "clusterSelector: {}";
+    if (pick(0, 2) == 0)
+      placement += ", clusterAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {clusterSelectorTerms: "
+                   "[{matchExpressions: [{key: region, operator: In, values: [r0, r1]}]}]}}";
+    std::string clusters;
+    for (int i = 0; i < n + 2; ++i)
+      if (pick(0, 5) == 0) clusters += (clusters.empty() ? "" : ", ") + ("c" + std::to_string(i)) + ": " + preference();
+    if (pick(0, 5) != 0) clusters += std::string(clusters.empty() ? "" : ", ") + "\"*\": " + preference();
+    std::string spec = "  targetKind: FederatedDeployment\n  totalReplicas: " + std::to_string(pick(0, 60)) + "\n";
+    if (pick(0, 2) == 0) spec += "  intersectWithClusterSelector: true\n";
+    if (!clusters.empty()) spec += "  clusters: {" + clusters + "}\n";
+    MemoryTree tree;
+    tree.file("clusters.yaml", registry).file("web.yaml", target(placement)).file("rsp.yaml", rsp(spec));
+    auto repo = loadRepository(tree);
+    for (const auto& e : repo.errors) UNSCOPED_INFO(e.format());
+    REQUIRE(repo.errors.empty());
+    REQUIRE(repo.schedules.size() == 1);
+    auto full = scheduleOf(repo, repo.schedules[0]);
+    for (int i = 0; i < n; ++i) {
+      std::string name = "c" + std::to_string(i);
+      INFO("round " << round << ", " << name << "\n" << spec << placement);
+      auto one = scheduleOf(repo, repo.schedules[0], &name);
+      CHECK(one.active == full.active);
+      const std::int64_t* expected = full.find(name);
+      const std::int64_t* got = one.find(name);
+      REQUIRE((expected == nullptr) == (got == nullptr));
+      if (expected) CHECK(*got == *expected);
+      CHECK(one.clusters.size() == (expected ? 1u : 0u));
+      ++compared;
+      if (i < 3) {  // and the render writes that share
+        auto r = renderCluster(repo, name);
+        REQUIRE(r.ok());
+        std::int64_t replicas = -1;
+        for (const auto& o : r.objects)
+          if (o.kind == "Deployment") replicas = o.value["spec"]["replicas"].get<std::int64_t>();
+        if (full.active) CHECK(replicas == (expected ? *expected : -1));
+        ++rendered;
+      }
+    }
+  }
+  CHECK(compared > 3000);
+  CHECK(rendered > 600);
 }

@@ -68,7 +68,28 @@ std::int64_t planShareIndexed(const std::vector<const std::string*>& names,
                               const std::vector<std::optional<ClusterPreference>>& preferences,
                               std::int64_t totalReplicas, std::string_view key, std::size_t self);
 
-// Go's hash/fnv New32 (FNV-1, not FNV-1a) over `a` followed by `b`.
+// The same share again, for a render of a big fleet (docs/render-spec.md 8.3):
+// cluster i of names has preference `entries`' one when listed there (indices
+// ascending, each once), else `others` (nullopt: plan 0), so the planner runs
+// over groups of equal clusters instead of each cluster. Only the clusters
+// tied with `self` on weight and score are ranked by hash, each from its
+// cached FNV-1 prefix (prefixes[i] == fnv1Prefix(*names[i])), and the ranking
+// stops as soon as the share is decided. Same result as planShareIndexed over
+// the expanded preferences (tested on seeded fleets); falls back to it for
+// inputs validate refuses.
+struct GroupedFleet {
+  const std::vector<const std::string*>& names;
+  const std::vector<std::uint32_t>& prefixes;
+  const std::vector<std::pair<std::size_t, ClusterPreference>>& entries;
+  std::optional<ClusterPreference> others;
+};
+std::int64_t planShareGrouped(const GroupedFleet& fleet, std::int64_t totalReplicas, std::string_view key,
+                              std::size_t self);
+
+// Go's hash/fnv New32 (FNV-1, not FNV-1a) over `a` followed by `b`;
+// fnv1Hash32(a, b) == fnv1Continue(fnv1Prefix(a), b).
 std::uint32_t fnv1Hash32(std::string_view a, std::string_view b);
+std::uint32_t fnv1Prefix(std::string_view a);
+std::uint32_t fnv1Continue(std::uint32_t state, std::string_view b);
 
 }  // namespace gitfed::render

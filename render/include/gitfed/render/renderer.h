@@ -209,6 +209,19 @@ struct SchedulePlan {
 };
 // `onlyCluster`: keep only that cluster's share in `clusters` (a render needs no more).
 SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& schedule, const std::string* onlyCluster = nullptr);
+// What a render of one cluster needs for every RSP, computed once per render:
+// the registry's names, the FNV-1 state after each name (the planner's hash of
+// name + key continues from it), and the cluster's index (SIZE_MAX: not in the
+// registry). Immutable once built; valid while `repo` is unchanged.
+struct ScheduleFleet {
+  ScheduleFleet(const Repository& repo, const std::string& cluster);
+  std::string cluster;
+  std::vector<const std::string*> names;
+  std::vector<std::uint32_t> prefixes;
+  std::size_t self = SIZE_MAX;
+};
+// scheduleOf(repo, schedule, &fleet.cluster), the same plan by the render's short way (section 8.3).
+SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& schedule, const ScheduleFleet& fleet);
 
 // Spread constraints of a federated object without an RSP, checked on the
 // replicas it renders with on the registry's clusters: "" or the error.
