@@ -3,6 +3,8 @@
 // (docs/render-spec.md section 8), the numbers each cluster's render gives.
 
 #include <algorithm>
+#include <cassert>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -11,6 +13,7 @@
 
 #include "cli/arg_walker.h"
 #include "cli/commands.h"
+#include "cli/schedule_json.h"
 #include "gitfed/render/renderer.h"
 
 namespace gitfed::cli {
@@ -59,11 +62,15 @@ int scheduleCommand(const Args& args) {
     load.roots = paths;
   render::DiskSourceTree tree(root);
   auto repo = render::loadRepository(tree, load);
+  // Each plan is kept as shares by registry index (the plan is in registry
+  // order): a fleet's 2,000 x 1,000 shares are a few MiB, not a document.
   struct Item {
     const render::ReplicaSchedule* rsp;
-    render::SchedulePlan plan;
+    bool active;
+    std::vector<std::pair<std::uint32_t, std::int64_t>> shares;
   };
   std::vector<Item> items;
+  items.reserve(repo.schedules.size());
   bool failed = false;
   for (const auto& e : repo.errors) {
     std::fprintf(stderr, "%s\n", e.format().c_str());
@@ -76,35 +83,52 @@ int scheduleCommand(const Args& args) {
       std::fprintf(stderr, "%s:%d: %s\n", d.source.path.c_str(), d.source.line, plan.error.c_str());
       failed = true;
     }
-    if (!only.empty()) std::erase_if(plan.clusters, [&](const auto& c) { return !only.contains(c.first); });
-    items.push_back({&s, std::move(plan)});
+    Item item{&s, plan.active, {}};
+    item.shares.reserve(plan.clusters.size());
+    std::size_t ci = 0;
+    for (const auto& [name, n] : plan.clusters) {
+      while (ci < repo.clusters.size() && repo.clusters[ci].name != name) ++ci;  // the registry's, in its order
+      assert(ci < repo.clusters.size());
+      if (only.empty() || only.contains(name)) item.shares.emplace_back(static_cast<std::uint32_t>(ci), n);
+    }
+    items.push_back(std::move(item));
   }
   if (failed) return 1;
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
     return std::tie(a.rsp->ns, a.rsp->name) < std::tie(b.rsp->ns, b.rsp->name);
   });
   if (output == "json") {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& it : items) {
-      nlohmann::json clusters = nlohmann::json::object();
-      for (const auto& [name, n] : it.plan.clusters) clusters[name] = n;
-      list.push_back({{"namespace", it.rsp->ns}, {"name", it.rsp->name}, {"targetKind", it.rsp->spec.targetKind},
-                      {"totalReplicas", it.rsp->spec.totalReplicas}, {"clusters", std::move(clusters)}});
+    // Clusters by name, as a JSON object's keys are written.
+    std::vector<std::uint32_t> rank(repo.clusters.size());
+    {
+      std::vector<std::uint32_t> byName(repo.clusters.size());
+      for (std::uint32_t i = 0; i < byName.size(); ++i) byName[i] = i;
+      std::sort(byName.begin(), byName.end(),
+                [&](std::uint32_t a, std::uint32_t b) { return repo.clusters[a].name < repo.clusters[b].name; });
+      for (std::uint32_t r = 0; r < byName.size(); ++r) rank[byName[r]] = r;
     }
-    std::string text = nlohmann::json{{"items", std::move(list)}}.dump(2) + "\n";
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    ScheduleJsonWriter writer(stdout);
+    std::vector<std::pair<const std::string*, std::int64_t>> clusters;
+    for (auto& it : items) {
+      std::sort(it.shares.begin(), it.shares.end(), [&](const auto& a, const auto& b) { return rank[a.first] < rank[b.first]; });
+      clusters.clear();
+      for (const auto& [ci, n] : it.shares) clusters.emplace_back(&repo.clusters[ci].name, n);
+      writer.item(it.rsp->ns, it.rsp->name, it.rsp->spec.targetKind, it.rsp->spec.totalReplicas, clusters);
+      std::vector<std::pair<std::uint32_t, std::int64_t>>().swap(it.shares);
+    }
+    writer.finish();
     return 0;
   }
   for (const auto& it : items) {
     const auto& s = *it.rsp;
     std::printf("%s %s/%s: %lld replicas%s\n", s.spec.targetKind.c_str(), s.ns.c_str(), s.name.c_str(),
                 static_cast<long long>(s.spec.totalReplicas),
-                it.plan.active ? "" : " (no cluster of the registry considered: the RSP changes nothing)");
+                it.active ? "" : " (no cluster of the registry considered: the RSP changes nothing)");
     std::size_t width = 7;
-    for (const auto& c : it.plan.clusters) width = std::max(width, c.first.size());
-    if (!it.plan.clusters.empty()) std::printf("  %-*s  REPLICAS\n", static_cast<int>(width), "CLUSTER");
-    for (const auto& [name, n] : it.plan.clusters)
-      std::printf("  %-*s  %lld\n", static_cast<int>(width), name.c_str(), static_cast<long long>(n));
+    for (const auto& c : it.shares) width = std::max(width, repo.clusters[c.first].name.size());
+    if (!it.shares.empty()) std::printf("  %-*s  REPLICAS\n", static_cast<int>(width), "CLUSTER");
+    for (const auto& [ci, n] : it.shares)
+      std::printf("  %-*s  %lld\n", static_cast<int>(width), repo.clusters[ci].name.c_str(), static_cast<long long>(n));
   }
   return 0;
 }
