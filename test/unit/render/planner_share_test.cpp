@@ -192,16 +192,45 @@ TEST_CASE("planShareGrouped ranks exact hash ties by name", "[render][planner]")
     if (!fresh) s = {name, it->second};  // the later one first: the index order is not the name order
   }
   REQUIRE(fnv1Hash32(s[0], "") == fnv1Hash32(s[1], ""));
-  std::vector<const std::string*> names{&s[0], &s[1]};
-  std::vector<std::uint32_t> prefixes{fnv1Prefix(s[0]), fnv1Prefix(s[1])};
-  std::vector<std::pair<std::size_t, ClusterPreference>> none;
+  {
+    std::vector<const std::string*> names{&s[0], &s[1]};
+    std::vector<std::uint32_t> prefixes{fnv1Prefix(s[0]), fnv1Prefix(s[1])};
+    std::vector<std::pair<std::size_t, ClusterPreference>> none;
+    ClusterPreference star{0, std::nullopt, 1, 0};
+    GroupedFleet fleet{names, prefixes, none, star};
+    std::vector<std::optional<ClusterPreference>> prefs(2, star);
+    auto full = planReplicasIndexed(names, prefs, 1, false, "");
+    CHECK(full.replicas[s[0] < s[1] ? 0 : 1] == 1);  // the smaller name comes first and takes the one replica
+    for (std::size_t i = 0; i < 2; ++i) {
+      CHECK(planShareGrouped(fleet, 1, "", i) == full.replicas[i]);
+      CHECK(planShareIndexed(names, prefs, 1, "", i) == full.replicas[i]);
+    }
+  }
+  // The pair in different blocks of the grouped ranking (eight at a time),
+  // among other clusters, with and without an entry in either block.
+  std::vector<std::string> storage;
+  for (int i = 0; i < 20; ++i) storage.push_back("filler-" + std::to_string(i));
+  storage[2] = s[0];
+  storage[13] = s[1];
+  std::vector<const std::string*> names;
+  std::vector<std::uint32_t> prefixes;
+  for (const auto& n : storage) {
+    names.push_back(&n);
+    prefixes.push_back(fnv1Prefix(n));
+  }
   ClusterPreference star{0, std::nullopt, 1, 0};
-  GroupedFleet fleet{names, prefixes, none, star};
-  std::vector<std::optional<ClusterPreference>> prefs(2, star);
-  auto full = planReplicasIndexed(names, prefs, 1, false, "");
-  CHECK(full.replicas[s[0] < s[1] ? 0 : 1] == 1);  // the smaller name comes first and takes the one replica
-  for (std::size_t i = 0; i < 2; ++i) {
-    CHECK(planShareGrouped(fleet, 1, "", i) == full.replicas[i]);
-    CHECK(planShareIndexed(names, prefs, 1, "", i) == full.replicas[i]);
+  for (bool withEntry : {false, true}) {
+    std::vector<std::pair<std::size_t, ClusterPreference>> entries;
+    if (withEntry) entries.emplace_back(5, ClusterPreference{0, std::nullopt, 1, 0});
+    GroupedFleet fleet{names, prefixes, entries, star};
+    std::vector<std::optional<ClusterPreference>> prefs(names.size(), star);
+    for (const auto& [i, p] : entries) prefs[i] = p;
+    for (std::int64_t total = 0; total <= 45; ++total) {
+      auto full = planReplicasIndexed(names, prefs, total, false, "");
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        INFO("total " << total << ", cluster " << *names[i] << (withEntry ? ", with an entry" : ""));
+        CHECK(planShareGrouped(fleet, total, "", i) == full.replicas[i]);
+      }
+    }
   }
 }
