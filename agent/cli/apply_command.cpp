@@ -91,9 +91,9 @@ void printText(const sync::SyncReport& report, const kube::CurlKubeClient& clien
     if (!t.message.empty()) std::fprintf(stderr, "tenant %s: %s\n", t.name.c_str(), t.message.c_str());
   const auto& s = report.summary;
   auto stats = client.stats();
-  std::printf("%s: %zu objects (%zu synced, %zu progressing, %zu drifted, %zu failed, %zu pruned): %s [%llu requests, %.2fs]\n",
-              std::string(toString(report.phase)).c_str(), s.objects, s.synced, s.progressing, s.drifted, s.failed,
-              s.pruned, report.message.c_str(), static_cast<unsigned long long>(stats.attempts), report.stats.seconds);
+  std::printf("%s: %zu objects (%zu synced, %zu progressing, %zu degraded, %zu drifted, %zu failed, %zu pruned): %s [%llu requests, %.2fs]\n",
+              std::string(toString(report.phase)).c_str(), s.objects, s.synced, s.progressing, s.degraded, s.drifted,
+              s.failed, s.pruned, report.message.c_str(), static_cast<unsigned long long>(stats.attempts), report.stats.seconds);
 }
 
 int applyCommand(const Args& args) {

@@ -1,5 +1,7 @@
 #include "gitfed/sync/report.h"
 
+#include <map>
+
 namespace gitfed::sync {
 
 std::string_view toString(State s) {
@@ -10,6 +12,7 @@ std::string_view toString(State s) {
     case State::Failed: return "Failed";
     case State::Progressing: return "Progressing";
     case State::Pruned: return "Pruned";
+    case State::Suspended: return "Suspended";
   }
   return "Unknown";
 }
@@ -61,10 +64,12 @@ void finalize(SyncReport& report) {
       case State::Failed: ++s.failed; break;
       case State::Progressing: ++s.progressing; break;
       case State::Pruned: ++s.pruned; break;
+      case State::Suspended: ++s.suspended; break;
     }
     if (o.state != State::Pruned && o.action != Action::Retained && o.action != Action::WouldPrune) {
       ++s.objects;
       if (o.health == Health::Progressing || o.health == Health::Degraded) unhealthy = true;
+      if (o.health == Health::Degraded) ++s.degraded;
     }
   }
   report.summary = s;
@@ -108,6 +113,7 @@ nlohmann::json toJson(const SyncReport& r) {
   j["errors"] = r.errors;
   j["summary"] = {{"objects", r.summary.objects}, {"synced", r.summary.synced},   {"drifted", r.summary.drifted},
                   {"missing", r.summary.missing}, {"failed", r.summary.failed},   {"progressing", r.summary.progressing},
+                  {"degraded", r.summary.degraded}, {"suspended", r.summary.suspended},
                   {"pruned", r.summary.pruned}};
   if (r.pruneSkipped) j["pruneSkipped"] = r.pruneMessage;
   if (!r.renderErrors.empty()) {
@@ -136,6 +142,55 @@ nlohmann::json toJson(const SyncReport& r) {
   auto& objects = j["objects"] = nlohmann::json::array();
   for (const auto& o : r.objects) objects.push_back(toJson(o));
   return j;
+}
+
+namespace {
+
+// "2 degraded: Deployment shop/web (progress deadline exceeded), Job shop/j
+// (BackoffLimitExceeded); " or "": at most kDegradedNamed objects named.
+constexpr std::size_t kDegradedNamed = 3;
+
+std::string degradedPart(const SyncReport& report) {
+  if (report.summary.degraded == 0) return {};
+  std::string s = std::to_string(report.summary.degraded) + " degraded: ";
+  std::size_t named = 0;
+  for (const auto& o : report.objects) {
+    if (o.health != Health::Degraded || o.state == State::Pruned || named == kDegradedNamed) continue;
+    s += (named++ ? ", " : "") + o.ref.identity();
+    if (!o.healthMessage.empty()) s += " (" + o.healthMessage + ")";
+  }
+  if (report.summary.degraded > named) s += " and " + std::to_string(report.summary.degraded - named) + " more";
+  return s + "; ";
+}
+
+}  // namespace
+
+std::string summaryMessage(const SyncReport& report) {
+  std::map<Action, std::size_t> counts;
+  for (const auto& o : report.objects) ++counts[o.action];
+  std::string s;
+  auto add = [&](Action a, const char* word) {
+    if (auto c = counts[a]) s += (s.empty() ? "" : ", ") + std::to_string(c) + " " + word;
+  };
+  add(Action::Created, "created");
+  add(Action::Updated, "updated");
+  add(Action::Healed, "healed");
+  add(Action::Recreated, "recreated");
+  add(Action::Pruned, "pruned");
+  add(Action::Retained, "retained");
+  if (report.summary.suspended) s += (s.empty() ? "" : ", ") + std::to_string(report.summary.suspended) + " suspended";
+  add(Action::WouldApply, "would change");
+  add(Action::WouldPrune, "would be pruned");
+  if (report.summary.failed) s += (s.empty() ? "" : ", ") + std::to_string(report.summary.failed) + " failed";
+  if (report.summary.drifted) s += (s.empty() ? "" : ", ") + std::to_string(report.summary.drifted) + " drifted";
+  if (s.empty()) s = "no changes";
+  if (report.pruneSkipped) s += "; prune skipped: " + report.pruneMessage;
+  // Tenants that failed come first, then the degraded objects: the rest of
+  // the line is about what did converge.
+  std::string tenants;
+  for (const auto& t : report.tenants)
+    if (t.renderFailed || t.failed > 0) tenants += "tenant " + t.name + ": " + t.message + "; ";
+  return tenants + degradedPart(report) + s;
 }
 
 }  // namespace gitfed::sync

@@ -25,7 +25,7 @@ using Result = git::Result<T>;
 using Clock = std::chrono::system_clock;
 
 enum class Phase { Synced, Progressing, Drifted, Failed, Stale };
-enum class ObjectState { Drifted, Missing, Failed, Progressing, Pruned };
+enum class ObjectState { Drifted, Missing, Failed, Progressing, Pruned, Suspended };
 enum class Health { Healthy, Progressing, Degraded, Unknown };
 
 // A render error (file, line) or a per-object failure (object). `tenant`
@@ -60,7 +60,8 @@ struct ObjectStatus {
 
 struct Summary {
   std::size_t objects = 0, synced = 0, drifted = 0, missing = 0, failed = 0, progressing = 0, pruned = 0;
-  std::size_t degraded = 0;  // by health (docs/status-spec.md, "Degraded objects")
+  std::size_t degraded = 0;   // by health (docs/status-spec.md, "Degraded objects")
+  std::size_t suspended = 0;  // gitfed.io/reconcile: disabled
 };
 
 struct ClusterStatus {

@@ -34,6 +34,7 @@
 #include "gitfed/kube/client.h"
 #include "gitfed/render/renderer.h"
 #include "gitfed/sync/diff.h"
+#include "gitfed/sync/in_sync_cache.h"
 #include "gitfed/sync/report.h"
 
 namespace gitfed::sync {
@@ -113,18 +114,7 @@ class Engine {
  private:
   kube::KubeClient& client_;
   SyncOptions options_;
-  // "uid/resourceVersion/hash" of objects a round found in sync (by
-  // comparison or by a dry run): not compared again until one of the three
-  // changes. Only what the last round
-  // found or used is kept (`seenThisRound_` replaces it after each round).
-  // Keys are 64-bit hashes of "uid/resourceVersion/hash" (sorted).
-  std::vector<std::uint64_t> confirmedInSync_;
-  std::vector<std::uint64_t> seenThisRound_;  // appended during a round, under cacheMutex_
-  bool knownInSync(std::uint64_t key) const {
-    return std::binary_search(confirmedInSync_.begin(), confirmedInSync_.end(), key);
-  }
-  std::mutex cacheMutex_;
-  friend class Round;
+  InSyncCache inSync_;
 };
 
 }  // namespace gitfed::sync

@@ -28,6 +28,7 @@ inline constexpr std::string_view kAppliedAsTenant = "tenant";
 inline constexpr std::string_view kAppliedHashAnnotation = "gitfed.io/applied-hash";
 // Opt-outs and per-object switches a user sets in Git (or on the live object).
 inline constexpr std::string_view kPruneAnnotation = "gitfed.io/prune";              // "disabled"
+inline constexpr std::string_view kReconcileAnnotation = "gitfed.io/reconcile";      // "disabled": suspended
 inline constexpr std::string_view kForceAnnotation = "gitfed.io/force";              // "true": recreate on immutable change
 inline constexpr std::string_view kIgnoreFieldsAnnotation = "gitfed.io/ignore-fields";  // "/spec/replicas,/data/x"
 

@@ -18,7 +18,7 @@
 
 namespace gitfed::sync {
 
-enum class State { Synced, Drifted, Missing, Failed, Progressing, Pruned };
+enum class State { Synced, Drifted, Missing, Failed, Progressing, Pruned, Suspended };
 enum class Health { Healthy, Progressing, Degraded, Unknown };
 enum class Phase { Synced, Progressing, Drifted, Failed };
 
@@ -69,6 +69,8 @@ struct ObjectReport {
 struct Summary {
   std::size_t objects = 0;  // desired objects
   std::size_t synced = 0, drifted = 0, missing = 0, failed = 0, progressing = 0, pruned = 0;
+  std::size_t suspended = 0;  // gitfed.io/reconcile: disabled (agent/sync/README.md)
+  std::size_t degraded = 0;  // by health: desired objects whose health is Degraded (overlaps the states)
 };
 
 // Requests the engine made, by kind (its own count; tests also count at the
@@ -115,6 +117,11 @@ struct SyncReport {
 void finalize(SyncReport& report);
 
 // The whole report as JSON (what `gitfed apply --output json` prints).
+// The one-line message of a round without a message of its own: "2 created,
+// 1 pruned", failures and drift counted, a skipped prune's reason, failed
+// tenants first.
+std::string summaryMessage(const SyncReport& report);
+
 nlohmann::json toJson(const SyncReport& report);
 nlohmann::json toJson(const ObjectReport& object);
 

@@ -1,0 +1,88 @@
+// The plan stage on its own (agent/sync/src/stage_plan.cpp): identity,
+// resource type, namespace, duplicates, the applied hash, ignore rules.
+
+#include "stage_fixture.h"
+
+using namespace gitfed::test::sync;
+
+TEST_CASE("plan: namespaces defaulted for namespaced kinds and dropped for cluster-scoped ones", "[sync][stage][plan]") {
+  StageRound r;
+  auto& s = r.start(cm("a", "") + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop, namespace: stray}\n");
+  stage::plan(s);
+  REQUIRE(s.items.size() == 2);
+  CHECK(r.item("ConfigMap", "a").obj->ns == "default");
+  CHECK(r.item("ConfigMap", "a").plan == Plan::InSync);
+  CHECK(r.item("ConfigMap", "a").resource != nullptr);
+  CHECK(r.item("Namespace", "shop").obj->ns.empty());
+  CHECK(r.item("ConfigMap", "a").hash != 0);
+  CHECK(r.item("ConfigMap", "a").hash != r.item("Namespace", "shop").hash);
+  CHECK(s.index.size() == 2);
+}
+
+TEST_CASE("plan: a duplicate fails with where the first one is", "[sync][stage][plan]") {
+  StageRound r;
+  // The renderer refuses duplicates in one namespace; two spellings of the
+  // default namespace only meet here, once the default is applied.
+  auto& s = r.start(cm("a", "") + cm("a", "default", "w"));
+  stage::plan(s);
+  const auto failed = std::count_if(s.items.begin(), s.items.end(), [](const Item& it) { return it.plan == Plan::Failed; });
+  REQUIRE(failed == 1);
+  const auto& dup = s.items[1];
+  CHECK(dup.plan == Plan::Failed);
+  CHECK(dup.error.find("duplicate object: also defined at all.yaml:") != std::string::npos);
+}
+
+TEST_CASE("plan: an unknown kind fails; a custom resource waits for its CRD in the same revision", "[sync][stage][plan]") {
+  StageRound r;
+  auto& s = r.start(std::string(kCrd) + kWidget +
+                    "---\napiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g, namespace: shop}\n");
+  stage::plan(s);
+  const Item& widget = r.item("Widget", "w1");
+  CHECK(widget.plan == Plan::InSync);
+  CHECK(widget.resource == nullptr);
+  REQUIRE(widget.crd);
+  CHECK(s.items[*widget.crd].obj->kind == "CustomResourceDefinition");
+  const Item& gadget = r.item("Gadget", "g");
+  CHECK(gadget.plan == Plan::Failed);
+  CHECK(gadget.error.find("the server has no resource type example.com/v1 Gadget") != std::string::npos);
+}
+
+TEST_CASE("plan: desired trees are packed and the hash does not depend on it", "[sync][stage][plan]") {
+  StageRound packed, plain;
+  plain.options.compactDesired = false;
+  auto& a = packed.start(cm("a", "shop"));
+  auto& b = plain.start(cm("a", "shop"));
+  stage::plan(a);
+  stage::plan(b);
+  CHECK(packed.item("ConfigMap", "a").obj->value.is_null());
+  CHECK_FALSE(packed.item("ConfigMap", "a").packed.empty());
+  CHECK(plain.item("ConfigMap", "a").packed.empty());
+  CHECK(packed.item("ConfigMap", "a").hash == plain.item("ConfigMap", "a").hash);
+  // desiredTree gives the tree back.
+  CHECK(a.desiredTree(packed.item("ConfigMap", "a"))["data"]["k"] == "v");
+}
+
+TEST_CASE("plan: a cluster-wide ignore rule applies only to the kinds it names, an HPA rule only to HPA targets",
+          "[sync][stage][plan]") {
+  StageRound r;
+  r.options.ignoreRules = defaultIgnoreRules();
+  IgnoreRule cmRule;
+  cmRule.kind = "ConfigMap";
+  cmRule.fields.add({"data", "k"});
+  r.options.ignoreRules.push_back(cmRule);
+  r.fake.put(nlohmann::json::parse(R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler",
+      "metadata":{"name":"h","namespace":"shop"},
+      "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"scaled"}}})"));
+  auto deploy = [](const std::string& name) {
+    return "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name +
+           ", namespace: shop}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: x}}\n"
+           "  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: c, image: i}]}}\n";
+  };
+  auto& s = r.start(cm("a", "shop") + deploy("scaled") + deploy("fixed"));
+  stage::plan(s);
+  stage::applyIgnoreRules(s);
+  CHECK(r.item("ConfigMap", "a").ignore.covers({"data", "k"}));
+  CHECK(r.item("Deployment", "scaled").ignore.covers({"spec", "replicas"}));
+  CHECK_FALSE(r.item("Deployment", "fixed").ignore.covers({"spec", "replicas"}));
+  CHECK_FALSE(r.item("Deployment", "fixed").ignore.covers({"data", "k"}));
+}
