@@ -2,6 +2,7 @@
 
 #include <git2.h>
 
+#include <algorithm>
 #include <cassert>
 #include <functional>
 
@@ -178,11 +179,18 @@ Result<std::unique_ptr<Repository::PushSession>> Repository::openPush(const Remo
   if (!refs) return std::unexpected(refs.error());
   std::unique_ptr<PushSession> out(new PushSession());
   out->remoteRef_ = remoteRef;
-  for (const auto& r : *refs)
+  for (const auto& r : *refs) {
     if (r.name == remoteRef) out->advertised_ = r.oid;
+    out->names_.push_back(r.name);
+  }
   out->impl_ = std::make_unique<PushSessionImpl>();
   out->impl_->session = std::move(*session);
   return out;
+}
+
+std::size_t Repository::PushSession::advertisedCount(std::string_view prefix) const {
+  return static_cast<std::size_t>(
+      std::count_if(names_.begin(), names_.end(), [&](const std::string& n) { return n.starts_with(prefix); }));
 }
 
 Result<PushResult> Repository::PushSession::push(const std::string& localRef, bool force) {

@@ -84,6 +84,7 @@ Result<std::optional<RefReport>> GitClusterRefStore::fetch() {
   auto opened = repo_.openPush(remote_, remoteRef_);
   if (!opened) return std::unexpected(opened.error());
   std::unique_ptr<git::Repository::PushSession> session = std::move(*opened);
+  fleet_ = session->advertisedCount(kClusterRefPrefix);
   std::optional<RefReport> out;
   if (const auto& held = session->advertised()) {
     if (!repo_.hasObject(*held)) {

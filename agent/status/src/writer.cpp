@@ -129,6 +129,15 @@ Result<WriteOutcome> StatusWriter::write(ClusterStatus report, const Redactor& r
     }
   }
   if (!branchSame) {
+    // The clusters reporting: what the ref's connection advertised, or the branch's files.
+    std::size_t fleet = std::max(clusters_, options_.clusterRef->fleetSize());
+    if (fleet > 1 && options_.branchSpreadPerCluster.count() > 0) {
+      long long window = std::min<long long>(static_cast<long long>(std::min<std::size_t>(fleet, 1'000'000)) *
+                                                 options_.branchSpreadPerCluster.count(),
+                                             options_.backoffMax.count());
+      std::uniform_int_distribution<long long> pick(0, std::max<long long>(window, 1));
+      sleep_(std::chrono::milliseconds(pick(rng_)));
+    }
     auto branch = writeBranch(report, doc, content, /*headlineOnly=*/true);
     if (!branch) {
       out.branchError = branch.error();

@@ -13,7 +13,8 @@
 //  --cluster-ref: the per-cluster ref too, the branch on headline changes only
 //  (issue 15), and the line goes on with "ref-ms=<ms> seq=<n> branch=<outcome>
 //  branch-pushes=<n>"; --new-revision: each report is about a new revision (a
-//  headline change); --interval-ms: one report every MS, from the start, not
+//  headline change), --revision K with the revision numbered K whatever the
+//  report's index; --interval-ms: one report every MS, from the start, not
 //  after the last one ended: heartbeats)
 
 #include <algorithm>
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   int reports = 1, first = 1;
   long deadlineMs = 60000, backoffBaseMs = -1, backoffMaxMs = -1, backoffPerClusterMs = -1, intervalMs = 0;
   bool useRef = false, newRevision = false;
+  long fixedRevision = -1;
   std::string signingKey;
   for (int i = 1; i < argc; i += 2) {
     std::string flag = argv[i];
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
     else if (flag == "--backoff-max-ms") backoffMaxMs = std::atol(value.c_str());
     else if (flag == "--backoff-per-cluster-ms") backoffPerClusterMs = std::atol(value.c_str());
     else if (flag == "--signing-key") signingKey = value;
+    else if (flag == "--revision") fixedRevision = std::atol(value.c_str());
     else if (flag == "--interval-ms") intervalMs = std::atol(value.c_str());
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
@@ -116,7 +119,7 @@ int main(int argc, char** argv) {
     r.name = cluster;
     r.source = {remote.url, "main", std::string(40, '0')};
     if (newRevision) {
-      std::string hex = std::to_string(i);
+      std::string hex = std::to_string(fixedRevision >= 0 ? fixedRevision : i);
       r.source.revision = std::string(40 - hex.size(), '0') + hex;
       r.sync.appliedRevision = r.source.revision;
     }

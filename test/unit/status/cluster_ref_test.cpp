@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "gitfed/status/cluster_ref.h"
@@ -35,7 +36,9 @@ class FakeRefStore final : public ClusterRefStore {
  public:
   explicit FakeRefStore(FakeRef& ref) : ref_(ref) {}
   int fetches = 0, pushes = 0;
+  std::size_t fleet = 0;             // what fleetSize() says
   std::function<void()> beforePush;  // another agent, between our read and our push
+  std::size_t fleetSize() const override { return fleet; }
 
   Result<std::optional<RefReport>> fetch() override {
     ++fetches;
@@ -391,4 +394,29 @@ TEST_CASE("the fleet reader takes the newer of a cluster's ref and branch file",
   CHECK(fleet.warnings[0].find("not a cluster's status ref") != std::string::npos);
   CHECK(fleet.warnings[1] == "refs/gitfed/status/eu-west-2: the report is about cluster \"eu-west-1\"");
   CHECK(fleet.warnings[2].find("no report.yaml") != std::string::npos);
+}
+
+TEST_CASE("a headline change reaches the branch after a wait spread over the fleet", "[status][clusterref]") {
+  Harness h;
+  h.refStore->fleet = 100;  // the push connection advertised 100 clusters' refs
+  auto w = h.writer();
+  auto first = w.write(report(5, "2026-01-01T00:00:00Z"));
+  REQUIRE(first);
+  CHECK(first->branch == WriteOutcome::Kind::Committed);
+  REQUIRE(h.sleeps.size() == 1);  // before the branch, after the ref: 0..100 x 50 ms
+  CHECK(h.sleeps[0] <= std::chrono::milliseconds(5000));
+  // A change the branch does not get: no wait.
+  auto count = w.write(report(6, "2026-01-01T00:01:00Z"));
+  REQUIRE(count);
+  CHECK(count->kind == WriteOutcome::Kind::Committed);
+  CHECK(h.sleeps.size() == 1);
+  // The window is capped by backoffMax (60 s) for a big fleet.
+  h.refStore->fleet = 1'000'000;
+  for (int i = 0; i < 20; ++i) {
+    auto phase = i % 2 ? Phase::Synced : Phase::Failed;
+    REQUIRE(w.write(report(6, "2026-01-01T00:0" + std::to_string(2 + i / 10) + ":" + std::to_string(10 + i) + "Z", phase)));
+  }
+  CHECK(h.sleeps.size() == 21);
+  for (auto d : h.sleeps) CHECK(d <= std::chrono::milliseconds(60000));
+  CHECK(*std::max_element(h.sleeps.begin() + 1, h.sleeps.end()) > std::chrono::milliseconds(5000));
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gitfed/git/error.h"
@@ -106,6 +107,8 @@ class Repository {
     ~PushSession();
     // `remoteRef`'s id when the connection was made; nullopt: no such ref.
     const std::optional<std::string>& advertised() const { return advertised_; }
+    // How many refs the remote advertised whose names start with `prefix`.
+    std::size_t advertisedCount(std::string_view prefix) const;
     // Pushes local ref `localRef`. Once only. Without `force` the server
     // takes it only as a fast-forward; with it, any commit, but still only
     // if the ref holds what was advertised (receive-pack checks the old id
@@ -118,6 +121,7 @@ class Repository {
     std::unique_ptr<PushSessionImpl> impl_;
     std::string remoteRef_;
     std::optional<std::string> advertised_;
+    std::vector<std::string> names_;  // every advertised ref's name
   };
   Result<std::unique_ptr<PushSession>> openPush(const RemoteOptions& options, const std::string& remoteRef);
 

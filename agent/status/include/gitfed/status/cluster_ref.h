@@ -60,6 +60,8 @@ class ClusterRefStore {
   // the server takes it only if the ref still holds what fetch() returned.
   // A refusal is accepted == false.
   virtual Result<git::PushResult> push(const std::string& commit) = 0;
+  // How many clusters have a ref, as the last fetch() saw (0: not known).
+  virtual std::size_t fleetSize() const { return 0; }
 };
 
 class GitClusterRefStore final : public ClusterRefStore {
@@ -72,6 +74,7 @@ class GitClusterRefStore final : public ClusterRefStore {
   Result<std::string> commit(const std::string& content, const git::Signature& author,
                              const std::string& message) override;
   Result<git::PushResult> push(const std::string& commit) override;
+  std::size_t fleetSize() const override { return fleet_; }
 
  private:
   GitClusterRefStore(git::Repository repo, git::RemoteOptions remote, std::string cluster);
@@ -82,6 +85,7 @@ class GitClusterRefStore final : public ClusterRefStore {
   std::string seenRef_;    // where the cache keeps what the server held
   std::string pushRef_;    // the commit being pushed
   std::unique_ptr<git::Repository::PushSession> pending_;
+  std::size_t fleet_ = 0;
 };
 
 // Reads a report commit of the cache (content and trailers).

@@ -53,6 +53,12 @@ struct WriterOptions {
   // the branch only, as before. `heartbeat` then applies to the ref only.
   std::shared_ptr<ClusterRefStore> clusterRef;
   std::shared_ptr<const ReportSigner> signer;  // signs the ref's reports; null: unsigned
+  // With a per-cluster ref, the branch write of a headline change starts
+  // after a random wait in [0, clusters x branchSpreadPerCluster] (at most
+  // backoffMax): a fleet-wide change (a new revision everywhere) then reaches
+  // the branch spread over the fleet's window instead of as one storm that
+  // starves the refs' pushes on the same server. 0: no wait.
+  std::chrono::milliseconds branchSpreadPerCluster{50};
 };
 
 struct WriteOutcome {
