@@ -305,6 +305,60 @@ TEST_CASE("drift", "[sync]") {
   CHECK(counting.writes() == 0);
 }
 
+// Suspension (agent/sync/README.md, "Suspended objects"): a Deployment
+// suspended in Git and scaled by hand is left alone; a ConfigMap suspended
+// by hand on the live object keeps its hand edit, and is kept when Git drops it.
+TEST_CASE("suspend", "[sync]") {
+  auto client = adminClient();
+  Namespace n("gs-suspend");
+  std::string id = unique("suspend");
+  const std::string suspended = ", annotations: {gitfed.io/reconcile: disabled}";
+  Engine engine(*client, options(id));
+  REQUIRE(engine.sync(renderYaml(cm("cfg", n.name()) + cm("other", n.name()) + deployment("web", n.name(), 2, "nginx:1.25")))
+              .ok());
+  kubectl("-n " + n.name() + " scale deployment web --replicas=5");
+  auto e = sh("KUBE_EDITOR=\"sed -i 's/k: v/k: edited/'\" timeout 60 kubectl --kubeconfig " + quote(kubeconfig()) +
+              " -n " + n.name() + " edit configmap cfg");
+  INFO(e.out);
+  REQUIRE(e.status == 0);
+  kubectl("-n " + n.name() + " annotate configmap cfg gitfed.io/reconcile=disabled");
+
+  CountingClient counting(*client);
+  Engine watched(counting, options(id));
+  // Git suspends the Deployment and changes its image; the ConfigMap is suspended live only.
+  auto r = watched.sync(renderYaml(cm("cfg", n.name(), "k: from-git") + cm("other", n.name()) +
+                                   deployment("web", n.name(), 2, "nginx:1.26", suspended)));
+  INFO(report(r));
+  CHECK(r.ok());
+  CHECK(find(r, "Deployment", "web")->state == State::Suspended);
+  CHECK(find(r, "ConfigMap", "cfg")->state == State::Suspended);
+  CHECK(r.summary.suspended == 2);
+  CHECK(counting.applies == 0);
+  CHECK(counting.dryRuns == 0);
+  auto web = live(*client, "apps/v1", "Deployment", n.name(), "web");
+  REQUIRE(web);
+  CHECK((*web)["spec"]["replicas"] == 5);
+  CHECK((*web)["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25");
+  CHECK((*live(*client, "v1", "ConfigMap", n.name(), "cfg"))["data"]["k"] == "edited");
+
+  // Git drops both ConfigMaps: the suspended one stays, the other is pruned.
+  auto dropped = watched.sync(renderYaml(deployment("web", n.name(), 2, "nginx:1.26", suspended)));
+  INFO(report(dropped));
+  CHECK(dropped.ok());
+  CHECK(find(dropped, "ConfigMap", "cfg")->state == State::Suspended);
+  CHECK(find(dropped, "ConfigMap", "other")->state == State::Pruned);
+  CHECK(live(*client, "v1", "ConfigMap", n.name(), "cfg"));
+  CHECK_FALSE(live(*client, "v1", "ConfigMap", n.name(), "other"));
+
+  // Resumed in Git: the Deployment gets Git's image and replicas.
+  auto resumed = watched.sync(renderYaml(deployment("web", n.name(), 2, "nginx:1.26")));
+  INFO(report(resumed));
+  CHECK(resumed.ok());
+  web = live(*client, "apps/v1", "Deployment", n.name(), "web");
+  CHECK((*web)["spec"]["replicas"] == 2);
+  CHECK((*web)["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26");
+}
+
 TEST_CASE("hpa", "[sync]") {
   auto client = adminClient();
   Namespace n("gs-hpa");
