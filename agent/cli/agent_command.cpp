@@ -22,6 +22,8 @@
 #include "gitfed/git/libgit2.h"
 #include "gitfed/kube/config.h"
 #include "gitfed/kube/curl_client.h"
+#include "gitfed/status/cluster_ref.h"
+#include "gitfed/status/signing.h"
 #include "gitfed/status/store.h"
 
 namespace gitfed::cli {
@@ -137,6 +139,23 @@ int agentCommand(const Args& args) {
     w.email = config.status.email;
     w.heartbeat = std::chrono::duration_cast<std::chrono::seconds>(config.status.heartbeat);
     w.deadline = std::chrono::seconds(20);  // then the publisher retries with its own backoff
+    if (config.status.clusterRefs) {
+      auto ref = status::GitClusterRefStore::open(config.cacheDir / "status", daemon::remoteOptions(config.git),
+                                                  config.cluster);
+      if (!ref) {
+        logEvent(spdlog::level::critical, "cannot open the status cache", {{"error", ref.error().format()}});
+        return 2;
+      }
+      w.clusterRef = std::move(*ref);
+    }
+    if (!config.status.signingKeyFile.empty()) {
+      auto signer = status::ReportSigner::load(config.status.signingKeyFile);
+      if (!signer) {
+        logEvent(spdlog::level::critical, "cannot load the status signing key", {{"error", signer.error().format()}});
+        return 2;
+      }
+      w.signer = std::move(*signer);
+    }
     parts.status = std::make_unique<daemon::StatusPublisher>(
         std::move(*store), w, [&metrics](const std::string& outcome) { metrics.statusWrites.inc({outcome}); });
   }

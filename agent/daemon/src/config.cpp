@@ -187,6 +187,11 @@ const std::vector<Option>& options() {
         with([](AgentConfig& c, const std::string& s) { c.status.email = s; }));
     add("heartbeat", "status.heartbeat", "DURATION", "commit an unchanged report after this long (default 0: never)",
         duration("heartbeat", [](AgentConfig& c, Duration d) { c.status.heartbeat = d; }));
+    add("status-refs", "status.clusterRefs", "",
+        "also write each report to refs/gitfed/status/<cluster>; the branch then gets phase and revision changes only (default false)",
+        boolean("status-refs", [](AgentConfig& c, bool b) { c.status.clusterRefs = b; }));
+    add("status-signing-key", "status.signingKeyFile", "FILE", "an Ed25519 private key (PEM) signing the per-cluster reports",
+        with([](AgentConfig& c, const std::string& s) { c.status.signingKeyFile = s; }));
     // ---- leader election
     add("leader-elect", "leaderElection.enabled", "", "one active agent per cluster via a Lease (default true)",
         boolean("leader-elect", [](AgentConfig& c, bool b) { c.leader.enabled = b; }));
@@ -600,7 +605,9 @@ json toJson(const AgentConfig& c) {
                {{"enabled", c.status.enabled},
                 {"branch", c.status.branch},
                 {"email", c.status.email},
-                {"heartbeat", formatDuration(c.status.heartbeat)}}},
+                {"heartbeat", formatDuration(c.status.heartbeat)},
+                {"clusterRefs", c.status.clusterRefs},
+                {"signingKeyFile", c.status.signingKeyFile.string()}}},
               {"leaderElection",
                {{"enabled", c.leader.enabled},
                 {"leaseName", c.leader.leaseName},

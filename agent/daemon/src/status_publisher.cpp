@@ -70,6 +70,10 @@ void StatusPublisher::loop() {
         logEvent(spdlog::level::info, "status written",
                  {{"phase", status::toString(item.report.sync.phase)}, {"commit", r->commit}, {"pushes", r->attempts},
                   {"ms", r->elapsed.count()}});
+      // The per-cluster ref has the report; the people's branch lags until a later write.
+      if (r && r->branchError)
+        logEvent(spdlog::level::warn, "status branch not written; the cluster's ref has the report",
+                 {{"error", item.redactor.scrub(r->branchError->format())}});
     } catch (const std::exception& e) {  // no exception leaves this thread
       error = e.what();
     }
