@@ -34,6 +34,7 @@ ARG RUNTIME_PACKAGES="\
   libgit2-1.5 \
   libmbedcrypto7 \
   libspdlog1.10 \
+  libssl3 \
   libssh2-1 \
   libstdc++6 \
   libyaml-0-2 \
