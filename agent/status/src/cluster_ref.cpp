@@ -1,6 +1,7 @@
 #include "gitfed/status/cluster_ref.h"
 
 #include <charconv>
+#include "status_cache.h"
 
 namespace gitfed::status {
 namespace {
@@ -67,13 +68,7 @@ Result<std::unique_ptr<GitClusterRefStore>> GitClusterRefStore::open(const std::
                                                                      git::RemoteOptions remote, std::string cluster) {
   if (!isValidClusterName(cluster))
     return git::fail(ErrorCode::InvalidArgument, "invalid cluster name \"" + cluster + "\"", "status ref");
-  auto dir = cacheDir / "status.git";
-  auto repo = git::Repository::openOrCreateBare(dir);
-  if (!repo && repo.error().code == ErrorCode::Corrupt) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    repo = git::Repository::openOrCreateBare(dir);
-  }
+  auto repo = openStatusCache(cacheDir);
   if (!repo) return std::unexpected(repo.error());
   return std::unique_ptr<GitClusterRefStore>(
       new GitClusterRefStore(std::move(*repo), std::move(remote), std::move(cluster)));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gitfed/git/ref.h"
+#include "status_cache.h"
 
 namespace gitfed::status {
 namespace {
@@ -14,13 +15,7 @@ Result<std::unique_ptr<GitStatusStore>> GitStatusStore::open(const std::filesyst
                                                              git::RemoteOptions remote, std::string branch) {
   if (!git::isValidRefName(branch))
     return git::fail(ErrorCode::InvalidArgument, "invalid branch name \"" + branch + "\"", "status branch");
-  auto dir = cacheDir / "status.git";
-  auto repo = git::Repository::openOrCreateBare(dir);
-  if (!repo && repo.error().code == ErrorCode::Corrupt) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    repo = git::Repository::openOrCreateBare(dir);
-  }
+  auto repo = openStatusCache(cacheDir);
   if (!repo) return std::unexpected(repo.error());
   return std::unique_ptr<GitStatusStore>(new GitStatusStore(std::move(*repo), std::move(remote), std::move(branch)));
 }
