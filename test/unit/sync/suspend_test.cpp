@@ -88,3 +88,16 @@ TEST_CASE("suspended in a dry run: shown Suspended, nothing compared", "[sync][s
   CHECK(find(r, "ConfigMap", "a").action == Action::None);
   CHECK(fake.dryRuns == 0);
 }
+
+TEST_CASE("suspension: only the value \"disabled\" suspends; any other value is reconciled as usual", "[sync][suspend]") {
+  for (const std::string value : {"Disabled", "off", "true", "\"\""}) {
+    FakeKubeClient fake;
+    Engine engine(fake, options());
+    auto r = engine.sync(render(ns("shop") + cm("a", "shop", "v", "\n  annotations: {gitfed.io/reconcile: " + value + "}")));
+    INFO(value << ": " << toJson(r).dump(2));
+    CHECK(find(r, "ConfigMap", "a").state == State::Synced);
+    CHECK(find(r, "ConfigMap", "a").action == Action::Created);
+    CHECK(r.summary.suspended == 0);
+    CHECK(fake.object("v1", "ConfigMap", "shop", "a"));
+  }
+}
