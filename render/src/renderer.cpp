@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "gitfed/render/depends_on.h"
 #include "gitfed/render/tenant.h"
 #include "gitfed/render/writer.h"
 
@@ -875,6 +876,8 @@ void finishObject(RenderedObject& ro, json&& obj, Preformat preformat) {
   ro.group = groupOf(obj["apiVersion"].get_ref<const std::string&>());
   ro.name = obj["metadata"]["name"].get<std::string>();
   ro.ns = stringAt(obj["metadata"], "namespace");
+  if (auto a = obj["metadata"].find("annotations"); a != obj["metadata"].end() && a->is_object())
+    if (auto d = a->find(kDependsOnAnnotation); d != a->end() && d->is_string()) ro.dependsOnAnnotation = d->get<std::string>();
   switch (preformat) {
     case Preformat::None:
       ro.value = std::move(obj);
@@ -1148,6 +1151,8 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
                                          at.asTenant ? at.tenant : std::string()});
     }
   }
+  // Dependencies (7.1), judged on the final objects like duplicates.
+  for (auto& e : resolveDependencies(objects)) result.errors.push_back(std::move(e));
   for (std::size_t i = 0; i < repo.tenants.size(); ++i) {
     if (!tenantSpecs[i]) continue;
     TenantInfo info;
@@ -1158,11 +1163,24 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   }
   if (!result.platformOk()) return result;
   // A failed tenant's own objects are left out; everything else goes on.
-  std::erase_if(objects, [&](const RenderedObject& o) {
-    if (!o.asTenant) return false;
-    const TenantInfo* t = result.findTenant(o.tenant);
-    return t && t->failed;
-  });
+  // (Only that tenant's own objects may depend on them: 7.1.)
+  std::vector<std::size_t> moved(objects.size(), SIZE_MAX);
+  std::size_t left = 0;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const RenderedObject& o = objects[i];
+    const TenantInfo* t = o.asTenant ? result.findTenant(o.tenant) : nullptr;
+    if (!(t && t->failed)) moved[i] = left++;
+  }
+  if (left != objects.size()) {
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      if (moved[i] == SIZE_MAX) continue;
+      auto& deps = objects[i].dependsOn;
+      for (auto& d : deps) d = moved[d];
+      std::erase(deps, SIZE_MAX);
+      if (moved[i] != i) objects[moved[i]] = std::move(objects[i]);
+    }
+    objects.resize(left);
+  }
   result.objects = std::move(objects);
   return result;
 }

@@ -160,6 +160,11 @@ struct RenderedObject {
   // (namespaces, quota, RBAC...) carry the tenant's name and asTenant false.
   std::string tenant;
   bool asTenant = false;
+  // config.kubernetes.io/depends-on (section 7.1): the annotation as written
+  // ("" when absent; it stays on the object too), and the objects it names,
+  // as indices into RenderResult::objects, checked (no cycle, all rendered).
+  std::string dependsOnAnnotation;
+  std::vector<std::size_t> dependsOn;
 };
 
 // A tenant placed on the rendered cluster.
