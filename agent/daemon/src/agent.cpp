@@ -77,6 +77,7 @@ sync::SyncOptions syncOptionsFor(const AgentConfig& c, const std::string& contex
   s.prune = c.prune;
   s.parallelism = c.kube.parallelism;
   s.healthTimeout = c.healthTimeout;
+  s.dependencyTimeout = c.dependencyTimeout;
   return s;
 }
 

@@ -172,6 +172,9 @@ const std::vector<Option>& options() {
         boolean("prune", [](AgentConfig& c, bool b) { c.prune = b; }));
     add("health-timeout", "healthTimeout", "DURATION", "wait this long for objects to become healthy (default 0)",
         duration("health-timeout", [](AgentConfig& c, Duration d) { c.healthTimeout = d; }));
+    add("dependency-timeout", "dependencyTimeout", "DURATION",
+        "wait this long for a config.kubernetes.io/depends-on dependency to become healthy (default 60s)",
+        duration("dependency-timeout", [](AgentConfig& c, Duration d) { c.dependencyTimeout = d; }));
     add("inventory-id", "inventory.id", "ID", "names the inventory and labels owned objects (default: the cluster)",
         str(&AgentConfig::inventoryId));
     add("inventory-namespace", "inventory.namespace", "NS", "where the inventory ConfigMap lives (default gitfed-system)",
@@ -599,6 +602,7 @@ json toJson(const AgentConfig& c) {
               {"mode", c.selfHeal ? "self-heal" : "report-only"},
               {"prune", c.prune},
               {"healthTimeout", formatDuration(c.healthTimeout)},
+              {"dependencyTimeout", formatDuration(c.dependencyTimeout)},
               {"inventory", {{"id", c.inventoryId}, {"namespace", c.inventoryNamespace}}},
               {"defaultNamespace", c.defaultNamespace},
               {"status",

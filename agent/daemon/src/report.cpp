@@ -76,7 +76,8 @@ status::ClusterStatus fromSync(const sync::SyncReport& report, const ReportConte
   for (const auto& e : report.errors)
     if (!objectErrors.contains(e)) r.sync.errors.push_back(status::ReportError{{}, 0, {}, e});
   const auto& s = report.summary;
-  r.summary = status::Summary{s.objects, s.synced, s.drifted, s.missing, s.failed, s.progressing, s.pruned, s.degraded, s.suspended};
+  r.summary = status::Summary{s.objects, s.synced, s.drifted, s.missing, s.failed, s.progressing, s.pruned, s.degraded, s.suspended,
+                               s.waiting};
   for (const auto& o : report.objects) {
     status::ObjectStatus os;
     os.apiVersion = o.ref.apiVersion;
@@ -97,6 +98,7 @@ status::ClusterStatus fromSync(const sync::SyncReport& report, const ReportConte
       case sync::State::Progressing: os.state = status::ObjectState::Progressing; break;
       case sync::State::Pruned: os.state = status::ObjectState::Pruned; break;
       case sync::State::Suspended: os.state = status::ObjectState::Suspended; break;
+      case sync::State::Waiting: os.state = status::ObjectState::Waiting; break;
     }
     os.message = !o.error.empty() ? o.error : o.healthMessage;
     for (const auto& d : o.drift)

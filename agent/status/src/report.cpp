@@ -55,6 +55,7 @@ const char* toString(ObjectState s) {
     case ObjectState::Progressing: return "Progressing";
     case ObjectState::Pruned: return "Pruned";
     case ObjectState::Suspended: return "Suspended";
+    case ObjectState::Waiting: return "Waiting";
   }
   return "?";
 }
@@ -216,7 +217,7 @@ json toJson(const ClusterStatus& r) {
   const Summary& s = r.summary;
   doc["summary"] = {{"objects", s.objects}, {"synced", s.synced},           {"drifted", s.drifted}, {"missing", s.missing},
                     {"failed", s.failed},   {"progressing", s.progressing}, {"pruned", s.pruned},
-                    {"degraded", s.degraded}, {"suspended", s.suspended}};
+                    {"degraded", s.degraded}, {"suspended", s.suspended}, {"waiting", s.waiting}};
   json objects = json::array();
   for (const auto& o : r.objects) {
     json item = {{"apiVersion", o.apiVersion}, {"kind", o.kind}, {"name", o.name},
@@ -279,7 +280,7 @@ Result<ClusterStatus> fromJson(const json& doc) {
   r.summary = Summary{count(summary, "objects"), count(summary, "synced"),      count(summary, "drifted"),
                       count(summary, "missing"), count(summary, "failed"),      count(summary, "progressing"),
                       count(summary, "pruned"),  count(summary, "degraded"),
-                      count(summary, "suspended")};
+                      count(summary, "suspended"), count(summary, "waiting")};
   if (auto it = doc.find("objects"); it != doc.end() && it->is_array())
     for (const auto& o : *it) {
       if (!o.is_object()) continue;
@@ -289,7 +290,8 @@ Result<ClusterStatus> fromJson(const json& doc) {
       os.ns = str(o, "namespace");
       os.name = str(o, "name");
       os.state = parseEnum(str(o, "state"), {ObjectState::Drifted, ObjectState::Missing, ObjectState::Failed,
-                                             ObjectState::Progressing, ObjectState::Pruned, ObjectState::Suspended})
+                                             ObjectState::Progressing, ObjectState::Pruned, ObjectState::Suspended,
+                                             ObjectState::Waiting})
                      .value_or(ObjectState::Drifted);
       os.health = parseEnum(str(o, "health"), {Health::Healthy, Health::Progressing, Health::Degraded, Health::Unknown})
                       .value_or(Health::Unknown);

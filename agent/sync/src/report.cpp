@@ -13,6 +13,7 @@ std::string_view toString(State s) {
     case State::Progressing: return "Progressing";
     case State::Pruned: return "Pruned";
     case State::Suspended: return "Suspended";
+    case State::Waiting: return "Waiting";
   }
   return "Unknown";
 }
@@ -65,6 +66,7 @@ void finalize(SyncReport& report) {
       case State::Progressing: ++s.progressing; break;
       case State::Pruned: ++s.pruned; break;
       case State::Suspended: ++s.suspended; break;
+      case State::Waiting: ++s.waiting; break;
     }
     if (o.state != State::Pruned && o.action != Action::Retained && o.action != Action::WouldPrune) {
       ++s.objects;
@@ -77,7 +79,7 @@ void finalize(SyncReport& report) {
     report.phase = Phase::Failed;
   else if (s.drifted > 0 || s.missing > 0)
     report.phase = Phase::Drifted;
-  else if (s.progressing > 0 || unhealthy)
+  else if (s.progressing > 0 || s.waiting > 0 || unhealthy)
     report.phase = Phase::Progressing;
   else
     report.phase = Phase::Synced;
@@ -114,7 +116,7 @@ nlohmann::json toJson(const SyncReport& r) {
   j["summary"] = {{"objects", r.summary.objects}, {"synced", r.summary.synced},   {"drifted", r.summary.drifted},
                   {"missing", r.summary.missing}, {"failed", r.summary.failed},   {"progressing", r.summary.progressing},
                   {"degraded", r.summary.degraded}, {"suspended", r.summary.suspended},
-                  {"pruned", r.summary.pruned}};
+                  {"waiting", r.summary.waiting}, {"pruned", r.summary.pruned}};
   if (r.pruneSkipped) j["pruneSkipped"] = r.pruneMessage;
   if (!r.renderErrors.empty()) {
     auto& errors = j["renderErrors"] = nlohmann::json::array();
@@ -150,17 +152,29 @@ namespace {
 // (BackoffLimitExceeded); " or "": at most kDegradedNamed objects named.
 constexpr std::size_t kDegradedNamed = 3;
 
-std::string degradedPart(const SyncReport& report) {
-  if (report.summary.degraded == 0) return {};
-  std::string s = std::to_string(report.summary.degraded) + " degraded: ";
+// "N WORD: A (its message), B; " naming the first kDegradedNamed objects that `pick` picks.
+template <class Pick>
+std::string namedPart(const SyncReport& report, std::size_t count, const char* word, Pick pick) {
+  if (count == 0) return {};
+  std::string s = std::to_string(count) + " " + word + ": ";
   std::size_t named = 0;
   for (const auto& o : report.objects) {
-    if (o.health != Health::Degraded || o.state == State::Pruned || named == kDegradedNamed) continue;
+    if (!pick(o) || named == kDegradedNamed) continue;
     s += (named++ ? ", " : "") + o.ref.identity();
     if (!o.healthMessage.empty()) s += " (" + o.healthMessage + ")";
   }
-  if (report.summary.degraded > named) s += " and " + std::to_string(report.summary.degraded - named) + " more";
+  if (count > named) s += " and " + std::to_string(count - named) + " more";
   return s + "; ";
+}
+
+std::string degradedPart(const SyncReport& report) {
+  return namedPart(report, report.summary.degraded, "degraded",
+                   [](const ObjectReport& o) { return o.health == Health::Degraded && o.state != State::Pruned; });
+}
+
+std::string waitingPart(const SyncReport& report) {
+  return namedPart(report, report.summary.waiting, "waiting",
+                   [](const ObjectReport& o) { return o.state == State::Waiting; });
 }
 
 }  // namespace
@@ -185,12 +199,12 @@ std::string summaryMessage(const SyncReport& report) {
   if (report.summary.drifted) s += (s.empty() ? "" : ", ") + std::to_string(report.summary.drifted) + " drifted";
   if (s.empty()) s = "no changes";
   if (report.pruneSkipped) s += "; prune skipped: " + report.pruneMessage;
-  // Tenants that failed come first, then the degraded objects: the rest of
+  // Tenants that failed come first, then the degraded and the waiting objects: the rest of
   // the line is about what did converge.
   std::string tenants;
   for (const auto& t : report.tenants)
     if (t.renderFailed || t.failed > 0) tenants += "tenant " + t.name + ": " + t.message + "; ";
-  return tenants + degradedPart(report) + s;
+  return tenants + degradedPart(report) + waitingPart(report) + s;
 }
 
 }  // namespace gitfed::sync

@@ -48,7 +48,8 @@ void dropAppliedHash(std::vector<DriftEntry>& drift);
 
 // What the round does with an object, decided stage by stage.
 // Suspended: gitfed.io/reconcile: disabled, in Git or live: left alone.
-enum class Plan { InSync, Apply, Suspect, Drifted, Failed, Skipped, Suspended };
+// Waiting: to apply, but a config.kubernetes.io/depends-on dependency is not healthy.
+enum class Plan { InSync, Apply, Suspect, Drifted, Failed, Skipped, Suspended, Waiting };
 
 struct Item {
   render::RenderedObject* obj = nullptr;  // group, kind, name, (defaulted) ns; value freed once done with
@@ -118,6 +119,7 @@ struct Candidate {
   int stage = 0;
   std::string tenant;            // its gitfed.io/tenant label
   bool appliedAsTenant = false;  // gitfed.io/applied-as=tenant
+  std::vector<ObjectKey> dependsOn;  // its live config.kubernetes.io/depends-on, when it parses
 };
 
 // A tenant placed on the cluster, during one round.

@@ -1,5 +1,7 @@
 // Stage: server-side apply (stages.h, agent/sync/README.md "A round",
-// step 6): Namespaces and CRDs first, custom resources once their CRD is
+// step 6): depth by depth of config.kubernetes.io/depends-on (each depth
+// gated on its dependencies' health: dependencies.cpp); within a depth
+// Namespaces and CRDs first, custom resources once their CRD is
 // Established, then the renderer's kind order; up to `parallelism` requests
 // in flight within a stage; a failure skips only what depends on it. In a
 // dry run (`gitfed diff`), what an apply would change.
@@ -10,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "dependencies.h"
 #include "describe.h"
 #include "gitfed/sync/health.h"
 #include "gitfed/sync/order.h"
@@ -47,9 +50,10 @@ namespace {
 
 void waitForCrds(RoundState& s) {
   // CRDs with custom resources waiting for them.
+  // Not those still to be applied (a later depth of the dependencies).
   std::set<std::size_t> needed;
   for (const auto& it : s.items)
-    if (it.crd && it.plan != Plan::Failed) needed.insert(*it.crd);
+    if (it.crd && it.plan != Plan::Failed && s.items[*it.crd].plan != Plan::Apply) needed.insert(*it.crd);
   if (needed.empty()) return;
   auto deadline = Clock::now() + s.options.crdEstablishedTimeout;
   for (auto c : needed) {
@@ -278,6 +282,19 @@ void applyStaged(RoundState& s, const std::vector<std::size_t>& indices, unsigne
   if (!crdsWaited) waitForCrds(s);
 }
 
+// `indices` depth by depth of their dependencies (agent/sync/README.md,
+// "Dependencies"), each depth gated and then applied in stages; all at once
+// when nothing depends on anything, and in a dry run.
+void applyInOrder(RoundState& s, const std::vector<std::size_t>& indices, const std::vector<std::size_t>& depth,
+                  unsigned workers, bool waitCrds) {
+  std::map<std::size_t, std::vector<std::size_t>> byDepth;
+  for (auto i : indices) byDepth[s.options.dryRun ? 0 : depth[i]].push_back(i);
+  for (const auto& [d, group] : byDepth) {
+    if (d > 0) gateOnDependencies(s, group);
+    applyStaged(s, group, workers, waitCrds);
+  }
+}
+
 }  // namespace
 
 // The platform's objects (with everything Tenants expand to) first, stage
@@ -292,7 +309,8 @@ void apply(RoundState& s) {
     else
       platform.push_back(i);
   }
-  applyStaged(s, platform, s.options.parallelism, /*waitCrds=*/true);
+  const auto depth = dependencyDepths(s);
+  applyInOrder(s, platform, depth, s.options.parallelism, /*waitCrds=*/true);
   if (byTenant.empty()) return;
   noteFreshRbac(s);
   std::vector<const std::vector<std::size_t>*> groups;
@@ -301,7 +319,7 @@ void apply(RoundState& s) {
   const unsigned each = std::max(1u, s.options.parallelism / std::max(1u, tenantsAtOnce));
   parallelFor(groups.size(), tenantsAtOnce, [&](std::size_t g) {
     try {
-      applyStaged(s, *groups[g], each, /*waitCrds=*/false);
+      applyInOrder(s, *groups[g], depth, each, /*waitCrds=*/false);
     } catch (const std::exception& e) {
       // applyOne catches its own; this is what is left (e.g. allocation).
       for (auto i : *groups[g])

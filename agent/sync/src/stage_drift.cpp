@@ -6,6 +6,7 @@
 #include <map>
 
 #include "describe.h"
+#include "gitfed/render/depends_on.h"
 #include "gitfed/sync/health.h"
 #include "gitfed/sync/order.h"
 #include "list_pages.h"
@@ -83,6 +84,10 @@ void observeLive(RoundState& s, const kube::Resource& resource, json& live) {
     c.stage = stageKey(resource.group, resource.kind);
     c.tenant = stringAt(live, {"metadata", "labels", std::string(kTenantLabel).c_str()});
     c.appliedAsTenant = stringAt(live, {"metadata", "labels", std::string(kAppliedAsLabel).c_str()}) == kAppliedAsTenant;
+    static const std::string dependsOnKey(render::kDependsOnAnnotation);
+    if (auto deps = stringAt(live, {"metadata", "annotations", dependsOnKey.c_str()}); !deps.empty())
+      if (auto refs = render::parseDependsOn(deps))
+        for (auto& r : *refs) c.dependsOn.push_back(ObjectKey{r.group, r.kind, r.ns, r.name});
     std::lock_guard lock(s.mutex);
     s.candidates.push_back(std::move(c));
     return;

@@ -15,22 +15,15 @@ using nlohmann::json;
 
 // ---- health ---------------------------------------------------------------------------------------
 
-void waitForHealth(RoundState& s) {
-  if (s.options.dryRun || s.options.healthTimeout.count() <= 0) return;
-  auto deadline = Clock::now() + s.options.healthTimeout;
+void pollHealth(RoundState& s, const std::vector<std::size_t>& indices, Clock::time_point deadline) {
   for (;;) {
     std::vector<std::size_t> waiting;
-    for (std::size_t i = 0; i < s.items.size(); ++i)
-      if (s.items[i].plan == Plan::InSync && s.items[i].health == Health::Progressing) waiting.push_back(i);
-    if (waiting.empty()) return;
-    if (Clock::now() >= deadline) {
-      for (auto i : waiting) {
-        auto& r = s.items[i];
-        r.health = Health::Degraded;
-        r.healthMessage = "not healthy after " + seconds(s.options.healthTimeout) + ": " + r.healthMessage;
-      }
-      return;
+    for (auto i : indices) {
+      const Item& it = s.items[i];
+      const bool exists = it.plan == Plan::InSync || it.plan == Plan::Drifted || it.plan == Plan::Suspended;
+      if (exists && it.resource != nullptr && it.health == Health::Progressing) waiting.push_back(i);
     }
+    if (waiting.empty() || Clock::now() >= deadline) return;
     std::this_thread::sleep_for(s.options.pollInterval);
     parallelFor(waiting.size(), s.options.parallelism, [&](std::size_t k) {
       Item& it = s.items[waiting[k]];
@@ -44,6 +37,21 @@ void waitForHealth(RoundState& s) {
   }
 }
 
+void waitForHealth(RoundState& s) {
+  if (s.options.dryRun || s.options.healthTimeout.count() <= 0) return;
+  std::vector<std::size_t> unhealthy;
+  for (std::size_t i = 0; i < s.items.size(); ++i)
+    if (s.items[i].plan == Plan::InSync && s.items[i].health == Health::Progressing) unhealthy.push_back(i);
+  if (unhealthy.empty()) return;
+  pollHealth(s, unhealthy, Clock::now() + s.options.healthTimeout);
+  for (auto i : unhealthy) {
+    auto& r = s.items[i];
+    if (r.health != Health::Progressing) continue;
+    r.health = Health::Degraded;
+    r.healthMessage = "not healthy after " + seconds(s.options.healthTimeout) + ": " + r.healthMessage;
+  }
+}
+
 void finishState(Item& it) {
   auto& r = it;
   switch (it.plan) {
@@ -53,6 +61,9 @@ void finishState(Item& it) {
       return;
     case Plan::Suspended:
       r.state = State::Suspended;
+      return;
+    case Plan::Waiting:
+      r.state = State::Waiting;
       return;
     case Plan::Drifted:
       if (r.state != State::Missing) r.state = State::Drifted;

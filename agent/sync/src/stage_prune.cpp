@@ -3,7 +3,9 @@
 // anything failed this round; inventory entries that are gone forgotten.
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -33,6 +35,100 @@ std::string pruneBlocker(const RoundState& s) {
 }
 
 // ---- prune ------------------------------------------------------------------------------------
+
+namespace {
+
+// The candidates by depth of their live depends-on among themselves (one
+// level when none depends on another), and who depends on whom.
+struct PruneOrder {
+  std::vector<std::vector<std::size_t>> levels;    // by depth, shallowest first
+  std::vector<std::vector<std::size_t>> dependents;  // candidates depending on each
+  std::vector<char> waitedFor;                       // depends on another candidate, which waits until it is gone
+  std::vector<char> gone;                            // pruned and confirmed gone
+};
+
+PruneOrder pruneOrder(const RoundState& s) {
+  const std::size_t n = s.candidates.size();
+  PruneOrder o;
+  o.dependents.resize(n);
+  o.gone.assign(n, 0);
+  o.waitedFor.assign(n, 0);
+  std::map<ObjectKey, std::size_t> byKey;
+  for (std::size_t i = 0; i < n; ++i) byKey.emplace(s.candidates[i].ref.key(), i);
+  std::vector<std::vector<std::size_t>> deps(n);
+  bool any = false;
+  for (std::size_t i = 0; i < n; ++i)
+    for (const auto& k : s.candidates[i].dependsOn) {
+      auto f = byKey.find(k);
+      // Written without a namespace (the 3-field form), defaulted when applied.
+      if (f == byKey.end() && k.ns.empty())
+        f = byKey.find(ObjectKey{k.group, k.kind, s.options.defaultNamespace, k.name});
+      if (f == byKey.end() || f->second == i) continue;
+      deps[i].push_back(f->second);
+      any = true;
+    }
+  if (!any) {
+    o.levels.emplace_back(n);
+    for (std::size_t i = 0; i < n; ++i) o.levels[0][i] = i;
+    return o;
+  }
+  // Depth by relaxation, at most n passes: a cycle (hand-edited
+  // annotations) stops growing there and adds no order among its objects.
+  std::vector<std::size_t> depth(n, 0);
+  for (std::size_t pass = 0; pass < n; ++pass) {
+    bool changed = false;
+    for (std::size_t i = 0; i < n; ++i)
+      for (auto d : deps[i])
+        if (depth[i] < depth[d] + 1 && depth[d] + 1 < n) depth[i] = depth[d] + 1, changed = true;
+    if (!changed) break;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (auto d : deps[i])
+      if (depth[d] < depth[i]) o.dependents[d].push_back(i), o.waitedFor[i] = 1;  // edges of a cycle are dropped
+  const std::size_t deepest = *std::max_element(depth.begin(), depth.end());
+  o.levels.resize(deepest + 1);
+  for (std::size_t i = 0; i < n; ++i) o.levels[depth[i]].push_back(i);
+  return o;
+}
+
+// A dependent of candidate `i` that is not known to be gone; "".
+std::string dependentStillThere(const RoundState& s, const PruneOrder& o, std::size_t i) {
+  for (auto d : o.dependents[i])
+    if (!o.gone[d]) return s.candidates[d].ref.identity();
+  return {};
+}
+
+// The pruned of `indices` that something still to be pruned depends on,
+// polled until NotFound (or another uid) or the deadline (deleteTimeout);
+// those confirmed gone are marked.
+void awaitGone(RoundState& s, PruneOrder& o, const std::vector<std::size_t>& indices) {
+  std::vector<std::size_t> waiting;
+  for (auto i : indices)
+    if (s.pruneReports[i].action == Action::Pruned && o.waitedFor[i]) waiting.push_back(i);
+  const auto deadline = Clock::now() + s.options.deleteTimeout;
+  while (!waiting.empty()) {
+    std::vector<char> goneNow(waiting.size(), 0);
+    parallelFor(waiting.size(), s.options.parallelism, [&](std::size_t k) {
+      const Candidate& c = s.candidates[waiting[k]];
+      ++s.gets;
+      auto live = s.client.get(c.resource, c.ref.ns, c.ref.name);
+      goneNow[k] = (!live && live.error().notFound()) || (live && stringAt(*live, {"metadata", "uid"}) != c.uid);
+    });
+    std::vector<std::size_t> still;
+    for (std::size_t k = 0; k < waiting.size(); ++k) {
+      if (goneNow[k])
+        o.gone[waiting[k]] = 1;
+      else
+        still.push_back(waiting[k]);
+    }
+    waiting = std::move(still);
+    if (waiting.empty() || Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(s.options.pollInterval);
+  }
+}
+
+}  // namespace
+
 
 void prune(RoundState& s) {
   // Inventory entries not wanted and not found by a LIST that worked: gone
@@ -94,41 +190,59 @@ void prune(RoundState& s) {
     r.tenant = s.candidates[i].tenant;
     r.asTenant = pruneAsTenant(s, s.candidates[i]) != nullptr;
   }
-  for (const auto& stage : pruneStages(kinds)) {
-    parallelFor(stage.size(), s.options.parallelism, [&](std::size_t k) {
-      std::size_t i = stage[k];
-      const Candidate& c = s.candidates[i];
-      ObjectReport& r = s.pruneReports[i];
-      if (c.suspended) {
-        r.state = State::Suspended;
-        r.healthMessage = "not in Git; kept: " + std::string(kReconcileAnnotation) + ": disabled";
-        return;
-      }
-      if (c.pruneDisabled) {
+  auto pruneOne = [&](std::size_t i) {
+    const Candidate& c = s.candidates[i];
+    ObjectReport& r = s.pruneReports[i];
+    if (c.suspended) {
+      r.state = State::Suspended;
+      r.healthMessage = "not in Git; kept: " + std::string(kReconcileAnnotation) + ": disabled";
+      return;
+    }
+    if (c.pruneDisabled) {
+      r.state = State::Synced;
+      r.action = Action::Retained;
+      r.healthMessage = "not in Git; kept: " + std::string(kPruneAnnotation) + ": disabled";
+      return;
+    }
+    if (s.options.dryRun) {
+      r.state = State::Drifted;
+      r.action = Action::WouldPrune;
+      return;
+    }
+    ++s.deletes;
+    const TenantState* as = pruneAsTenant(s, c);
+    kube::KubeClient& deleter = as != nullptr ? *as->client : s.client;
+    auto d = deleter.remove(c.resource, c.ref.ns, c.ref.name, kube::Propagation::Background, c.uid);
+    if (!d && !d.error().notFound()) {
+      r.state = State::Failed;
+      r.error = c.ref.identity() + ": prune failed: " + describe(d.error());
+      return;
+    }
+    r.action = Action::Pruned;
+    std::lock_guard lock(s.mutex);
+    s.dropFromInventory.push_back(c.ref.key());
+    spdlog::debug("pruned {}", c.ref.identity());
+  };
+  // Reverse dependency order (agent/sync/README.md, "Dependencies"): deepest
+  // first; each depth in reverse stage order.
+  auto order = pruneOrder(s);
+  for (auto level = order.levels.rbegin(); level != order.levels.rend(); ++level) {
+    std::vector<std::size_t> now;
+    for (auto i : *level) {
+      if (auto blocker = dependentStillThere(s, order, i); !blocker.empty()) {
+        ObjectReport& r = s.pruneReports[i];
         r.state = State::Synced;
         r.action = Action::Retained;
-        r.healthMessage = "not in Git; kept: " + std::string(kPruneAnnotation) + ": disabled";
-        return;
+        r.healthMessage = "not in Git; kept until " + blocker + " is deleted";
+        continue;
       }
-      if (s.options.dryRun) {
-        r.state = State::Drifted;
-        r.action = Action::WouldPrune;
-        return;
-      }
-      ++s.deletes;
-      const TenantState* as = pruneAsTenant(s, c);
-      kube::KubeClient& deleter = as != nullptr ? *as->client : s.client;
-      auto d = deleter.remove(c.resource, c.ref.ns, c.ref.name, kube::Propagation::Background, c.uid);
-      if (!d && !d.error().notFound()) {
-        r.state = State::Failed;
-        r.error = c.ref.identity() + ": prune failed: " + describe(d.error());
-        return;
-      }
-      r.action = Action::Pruned;
-      std::lock_guard lock(s.mutex);
-      s.dropFromInventory.push_back(c.ref.key());
-      spdlog::debug("pruned {}", c.ref.identity());
-    });
+      now.push_back(i);
+    }
+    std::vector<KindOf> levelKinds;
+    for (auto i : now) levelKinds.push_back(kinds[i]);
+    for (const auto& stage : pruneStages(levelKinds))
+      parallelFor(stage.size(), s.options.parallelism, [&](std::size_t k) { pruneOne(now[stage[k]]); });
+    if (std::next(level) != order.levels.rend()) awaitGone(s, order, now);
   }
 }
 

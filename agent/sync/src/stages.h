@@ -9,14 +9,16 @@
 //   stage_drift.cpp      one LIST per type compared locally; suspected drift
 //                        confirmed by a server-side dry run
 //   stage_inventory.cpp  the inventory written before applying and after pruning
-//   stage_apply.cpp      server-side apply in stages; CRDs awaited; immutable
-//                        fields recreated; the dry run of `gitfed diff`
+//   stage_apply.cpp      server-side apply in stages, depth by depth of the
+//                        dependencies (dependencies.cpp); CRDs awaited;
+//                        immutable fields recreated; the dry run of `gitfed diff`
 //   stage_prune.cpp      owned objects no longer in Git, in reverse order
 //   stage_health.cpp     waiting for health; each object's final state
 //
 // Internal to gitfed_sync (and its unit tests).
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -89,6 +91,9 @@ std::string pruneBlocker(const RoundState& s);
 // ---- health (stage_health.cpp) ----
 // Polls Progressing objects until healthy or options.healthTimeout.
 void waitForHealth(RoundState& s);
+// Polls those of `indices` that exist and are Progressing, every
+// pollInterval, until none is or `deadline` (nothing marked Degraded).
+void pollHealth(RoundState& s, const std::vector<std::size_t>& indices, Clock::time_point deadline);
 // An object's reported state from its plan and health.
 void finishState(Item& it);
 

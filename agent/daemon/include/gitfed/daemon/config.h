@@ -88,6 +88,7 @@ struct AgentConfig {
   bool selfHeal = true;           // else report-only: drift is reported, not corrected
   bool prune = true;
   Duration healthTimeout{0};      // wait up to this long for objects to become healthy
+  Duration dependencyTimeout{std::chrono::seconds(60)};  // for a depends-on dependency to become healthy
   std::string inventoryId;        // default: the cluster name
   std::string inventoryNamespace = "gitfed-system";
   std::string defaultNamespace;   // default: the kube context's, else "default"

@@ -25,7 +25,7 @@ using Result = git::Result<T>;
 using Clock = std::chrono::system_clock;
 
 enum class Phase { Synced, Progressing, Drifted, Failed, Stale };
-enum class ObjectState { Drifted, Missing, Failed, Progressing, Pruned, Suspended };
+enum class ObjectState { Drifted, Missing, Failed, Progressing, Pruned, Suspended, Waiting };
 enum class Health { Healthy, Progressing, Degraded, Unknown };
 
 // A render error (file, line) or a per-object failure (object). `tenant`
@@ -62,6 +62,7 @@ struct Summary {
   std::size_t objects = 0, synced = 0, drifted = 0, missing = 0, failed = 0, progressing = 0, pruned = 0;
   std::size_t degraded = 0;   // by health (docs/status-spec.md, "Degraded objects")
   std::size_t suspended = 0;  // gitfed.io/reconcile: disabled
+  std::size_t waiting = 0;    // a config.kubernetes.io/depends-on dependency not healthy
 };
 
 struct ClusterStatus {

@@ -78,6 +78,9 @@ struct SyncOptions {
   // 0: assess health once; otherwise wait up to this long for what is not
   // healthy, then report what still is not as Degraded.
   std::chrono::milliseconds healthTimeout{0};
+  // config.kubernetes.io/depends-on: how long a round waits for a dependency
+  // to become healthy before its dependents wait for the next round.
+  std::chrono::milliseconds dependencyTimeout{60'000};
   std::chrono::milliseconds pollInterval{250};
   std::vector<IgnoreRule> ignoreRules = defaultIgnoreRules();
   // Objects per LIST page (memory: one page is held at a time).

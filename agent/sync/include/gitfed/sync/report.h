@@ -18,7 +18,8 @@
 
 namespace gitfed::sync {
 
-enum class State { Synced, Drifted, Missing, Failed, Progressing, Pruned, Suspended };
+// Waiting: not applied, a config.kubernetes.io/depends-on dependency is not healthy.
+enum class State { Synced, Drifted, Missing, Failed, Progressing, Pruned, Suspended, Waiting };
 enum class Health { Healthy, Progressing, Degraded, Unknown };
 enum class Phase { Synced, Progressing, Drifted, Failed };
 
@@ -70,6 +71,7 @@ struct Summary {
   std::size_t objects = 0;  // desired objects
   std::size_t synced = 0, drifted = 0, missing = 0, failed = 0, progressing = 0, pruned = 0;
   std::size_t suspended = 0;  // gitfed.io/reconcile: disabled (agent/sync/README.md)
+  std::size_t waiting = 0;    // a dependency not healthy: not applied this round
   std::size_t degraded = 0;  // by health: desired objects whose health is Degraded (overlaps the states)
 };
 
