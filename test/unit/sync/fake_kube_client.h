@@ -108,6 +108,11 @@ class FakeKubeClient final : public kube::KubeClient {
     std::lock_guard lock(m_);
     return applyLog_;
   }
+  // "Kind ns/name" of every object deleted, in order.
+  std::vector<std::string> deleteLog() {
+    std::lock_guard lock(m_);
+    return deleteLog_;
+  }
   // "USER apply|dryrun|delete Kind ns/name" for every write tried as a user
   // other than the client itself (refused ones included).
   std::vector<std::string> writesAs() {
@@ -244,6 +249,7 @@ class FakeKubeClient final : public kube::KubeClient {
     if (it == objects_.end()) return std::unexpected(kube::Error{404, "NotFound", "not found", "delete"});
     if (uid && it->second["metadata"].value("uid", "") != *uid)
       return std::unexpected(kube::Error{409, "Conflict", "uid precondition failed", "delete"});
+    deleteLog_.push_back(r.kind + " " + std::string(ns) + "/" + std::string(name));
     objects_.erase(it);
     return {};
   }
@@ -408,6 +414,7 @@ class FakeKubeClient final : public kube::KubeClient {
   std::map<std::string, json> objects_;
   std::map<std::string, int> crdGets_;
   std::vector<std::string> applyLog_;
+  std::vector<std::string> deleteLog_;
   std::vector<std::string> writesAs_;
   int rv_ = 100;
   int uid_ = 0;
