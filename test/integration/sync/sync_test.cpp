@@ -760,3 +760,76 @@ TEST_CASE("cli-diff", "[sync][cli]") {
   CHECK(pruning.status == 1);
   CHECK(pruning.out.find("- v1 Secret " + n.name() + "/s (would be pruned)") != std::string::npos);
 }
+
+// Dependencies (agent/sync/README.md, "Dependencies"; render-spec 7.1): a
+// CRD and its custom resources in one commit, ordered by
+// config.kubernetes.io/depends-on; a Deployment that depends on a Job the
+// Job controller fails (activeDeadlineSeconds) is never applied and says so;
+// a cycle is refused before anything is applied.
+TEST_CASE("depends-on", "[sync]") {
+  auto client = adminClient();
+  Namespace n("gs-deps");
+  std::string group = unique("d") + ".example.com";
+  std::string id = unique("deps");
+  auto dependsOn = [](const std::string& refs) { return ", annotations: {config.kubernetes.io/depends-on: \"" + refs + "\"}"; };
+  std::string crd = "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: gadgets." +
+                    group + "}\nspec:\n  group: " + group +
+                    "\n  scope: Namespaced\n  names: {kind: Gadget, plural: gadgets, singular: gadget}\n"
+                    "  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n"
+                    "        type: object\n        x-kubernetes-preserve-unknown-fields: true\n";
+  std::string gadgets;
+  for (int i = 0; i < 2; ++i)
+    gadgets += "---\napiVersion: " + group + "/v1\nkind: Gadget\nmetadata: {name: g" + std::to_string(i) +
+               ", namespace: " + n.name() + dependsOn("apiextensions.k8s.io/CustomResourceDefinition/gadgets." + group) +
+               "}\nspec: {size: " + std::to_string(i) + "}\n";
+  // The Job controller fails this Job after a second (DeadlineExceeded).
+  std::string job = "---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate, namespace: " + n.name() +
+                    "}\nspec:\n  activeDeadlineSeconds: 1\n  backoffLimit: 0\n  template:\n    spec:\n"
+                    "      restartPolicy: Never\n      containers: [{name: m, image: busybox}]\n";
+  std::string web = deployment("web", n.name(), 1, "nginx:1.25", dependsOn("batch/namespaces/" + n.name() + "/Job/migrate"));
+
+  auto o = options(id);
+  // The Job's failure is final (Degraded): the gate stops waiting then. The
+  // bound is the Job controller's: activeDeadlineSeconds plus its resync.
+  o.dependencyTimeout = 120s;
+  Engine engine(*client, o);
+  auto r = engine.sync(renderYaml(crd + gadgets + job + web + cm("other", n.name())));
+  INFO(report(r));
+  CHECK(r.errors.empty());
+  CHECK(find(r, "Gadget", "g1")->action == Action::Created);
+  CHECK(live(*client, group + "/v1", "Gadget", n.name(), "g1"));
+  const ObjectReport* w = find(r, "Deployment", "web");
+  CHECK(w->state == State::Waiting);
+  CHECK(w->healthMessage.starts_with("waiting for Job " + n.name() + "/migrate: Degraded: job failed"));
+  CHECK(r.summary.waiting == 1);
+  CHECK(r.phase == Phase::Progressing);
+  CHECK(r.message.find("1 waiting: Deployment " + n.name() + "/web (waiting for Job " + n.name() + "/migrate") !=
+        std::string::npos);
+  CHECK_FALSE(live(*client, "apps/v1", "Deployment", n.name(), "web"));
+  CHECK(live(*client, "v1", "ConfigMap", n.name(), "other"));  // the rest of the round went on
+
+  // The next round retries: still failed, still waiting, still not applied.
+  auto again = engine.sync(renderYaml(crd + gadgets + job + web + cm("other", n.name())));
+  INFO(report(again));
+  CHECK(find(again, "Deployment", "web")->state == State::Waiting);
+  CHECK_FALSE(live(*client, "apps/v1", "Deployment", n.name(), "web"));
+
+  // A cycle: a render error naming it; the engine applies and prunes nothing.
+  auto cyclic = renderYaml(cm("a", n.name(), "k: v", dependsOn("/namespaces/" + n.name() + "/ConfigMap/b")) +
+                           cm("b", n.name(), "k: v", dependsOn("/namespaces/" + n.name() + "/ConfigMap/a")));
+  REQUIRE_FALSE(cyclic.ok());
+  CHECK(cyclic.errors[0].format().find("fleet.yaml:") == 0);
+  CHECK(cyclic.errors[0].message.find("dependency cycle: ConfigMap " + n.name() + "/a -> ConfigMap " + n.name() + "/b -> ConfigMap " +
+                                      n.name() + "/a") != std::string::npos);
+  auto refused = engine.sync(std::move(cyclic));
+  CHECK(refused.phase == Phase::Failed);
+  CHECK(live(*client, "v1", "ConfigMap", n.name(), "other"));
+  CHECK(live(*client, group + "/v1", "Gadget", n.name(), "g0"));
+
+  // Removed from Git together: the Gadgets (which depend on the CRD) go before it.
+  auto pruned = engine.sync(renderYaml(cm("other", n.name())));
+  INFO(report(pruned));
+  CHECK(pruned.ok());
+  CHECK(find(pruned, "CustomResourceDefinition", "gadgets." + group)->state == State::Pruned);
+  CHECK(find(pruned, "Gadget", "g0")->state == State::Pruned);
+}
