@@ -271,6 +271,17 @@ class Loader {
         entry.labels[key] = value.get<std::string>();
       }
     }
+    if (const json* spec = member(doc, "spec")) {
+      if (!spec->is_object()) return err(source, id + ": spec must be a mapping");
+      if (const json* v = member(*spec, "suspend")) {
+        if (!v->is_boolean()) return err(source, id + ": spec.suspend must be true or false, not " + typeName(*v));
+        entry.suspend = v->get<bool>();
+      }
+      if (const json* v = member(*spec, "suspendReason")) {
+        if (!v->is_string()) return err(source, id + ": spec.suspendReason must be a string, not " + typeName(*v));
+        entry.suspendReason = v->get<std::string>();
+      }
+    }
     entry.identity = id;
     repo_.clusters.push_back(std::move(entry));  // duplicates are found when files are merged
   }
@@ -1039,6 +1050,9 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
   const ClusterEntry* entry = repo.findCluster(name);
   const bool inRegistry = entry != nullptr;
   if (entry) cluster.labels = entry->labels;
+  if (entry && entry->suspend)
+    result.suspension = RenderResult::Suspension{
+        entry->identity + " (" + entry->source.path + ":" + std::to_string(entry->source.line) + ")", entry->suspendReason};
   for (const auto& [k, v] : localLabels) cluster.labels[k] = v;
 
   // Tenants (10) placed here, with this cluster's overrides.

@@ -50,6 +50,8 @@ struct ClusterEntry {
   std::string identity;  // "Cluster name", for messages
   Labels labels;
   SourceRef source;
+  bool suspend = false;       // spec.suspend: the agent applies nothing (section 3)
+  std::string suspendReason;  // spec.suspendReason
 };
 
 // Where an object goes: the placement annotations of a plain object, or a
@@ -185,6 +187,12 @@ struct RenderResult {
   std::vector<Diagnostic> errors;       // every error found, repository errors first
   ClusterIdentity cluster;              // the effective identity used
   std::vector<TenantInfo> tenants;      // the tenants placed on this cluster, in file order
+  // The cluster's registry entry suspends it (section 3): who ("Cluster eu
+  // (clusters.yaml:3)") and why. The objects are rendered all the same.
+  struct Suspension {
+    std::string by, reason;
+  };
+  std::optional<Suspension> suspension;
   bool ok() const { return errors.empty(); }
   // No error outside tenants' files: `objects` holds everything but failed tenants' own objects.
   bool platformOk() const;
