@@ -12,6 +12,7 @@
 #include "gitfed/sync/error_groups.h"
 #include "gitfed/render/renderer.h"
 #include "gitfed/status/redact.h"
+#include "suspension.h"
 
 namespace gitfed::daemon {
 namespace {
@@ -120,6 +121,8 @@ AgentMetrics::AgentMetrics()
       pollInterval(registry.gauge("gitfed_poll_interval_seconds", "How often the source is polled (the interval setting).")),
       driftMode(registry.gauge("gitfed_drift_mode", "1 for the drift mode in use (self-heal or report-only), 0 for the other.",
                                {"mode"})),
+      suspended(registry.gauge("gitfed_suspended",
+                               "1 while the cluster is suspended (registry entry, ConfigMap gitfed-suspend or --suspend).")),
       residentMemory(registry.gauge("process_resident_memory_bytes", "Resident memory size in bytes.")),
       cpuSeconds(registry.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")),
       startTime(registry.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")) {
@@ -277,6 +280,12 @@ RoundResult Agent::round(bool triggered) {
   }
 
   result.reason = schedule_.decide(started, poll->revision, triggered);
+  // Suspended by the ConfigMap: resumed as soon as it is gone.
+  if (result.reason == SyncReason::None && suspendedByConfigMap_) {
+    std::string warning;
+    if (!configMapSuspension(*parts_.kube, config_.inventoryNamespace, warning) && warning.empty())
+      result.reason = SyncReason::Resumed;
+  }
   if (result.reason == SyncReason::None) {
     // Nothing to sync; report a change of the source's state only.
     if (poll->stale && !lastPublishedStale_ && lastReport_) {
@@ -342,9 +351,25 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
       // Errors only in tenants' files: the rest is synced (the engine
       // reports them, and keeps those tenants' objects).
       for (const auto& o : rendered.objects) redactor.learn(o.value);
-      synced = engine_.sync(std::move(rendered));
-      report = fromSync(*synced, context, lastSyncReport_);
-      emit(syncEvent(poll.revision, *synced, config_.selfHeal), redactor);
+      std::string warning;
+      auto suspension = suspensionOf(rendered, config_.suspend, *parts_.kube, config_.inventoryNamespace, warning);
+      if (!warning.empty()) logEvent(spdlog::level::warn, "suspension unknown", {{"warning", warning}});
+      suspendedByConfigMap_ = suspension && suspension->fromConfigMap;
+      metrics_.suspended.set(suspension ? 1 : 0);
+      if (suspension) {
+        // A dry run: what resuming would change; nothing applied, healed or pruned.
+        synced = engine_.preview(std::move(rendered));
+        report = fromSync(*synced, context, lastSyncReport_);
+        report.sync.appliedRevision = lastSyncReport_ ? lastSyncReport_->sync.appliedRevision : std::string();
+        report.sync.lastSuccessAt = lastSyncReport_ ? lastSyncReport_->sync.lastSuccessAt : std::nullopt;
+        report.sync.message = suspendedMessage(*suspension) + "; " + synced->message;
+        report.sync.suspended = status::ClusterStatus::Sync::Suspended{suspension->by, suspension->reason};
+        fields["suspendedBy"] = suspension->by;
+      } else {
+        synced = engine_.sync(std::move(rendered));
+        report = fromSync(*synced, context, lastSyncReport_);
+        emit(syncEvent(poll.revision, *synced, config_.selfHeal), redactor);
+      }
       // One line per group of objects failing with the same error, not one per object.
       for (const auto& g : sync::groupErrors(synced->objects)) {
         const auto& first = synced->objects[g.members.front()];

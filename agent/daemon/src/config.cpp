@@ -170,6 +170,8 @@ const std::vector<Option>& options() {
         });
     add("prune", "prune", "", "delete owned objects no longer in Git (default true; --no-prune)",
         boolean("prune", [](AgentConfig& c, bool b) { c.prune = b; }));
+    add("suspend", "suspend", "", "suspend the cluster: dry runs only, nothing applied or pruned (default false)",
+        boolean("suspend", [](AgentConfig& c, bool b) { c.suspend = b; }));
     add("health-timeout", "healthTimeout", "DURATION", "wait this long for objects to become healthy (default 0)",
         duration("health-timeout", [](AgentConfig& c, Duration d) { c.healthTimeout = d; }));
     add("dependency-timeout", "dependencyTimeout", "DURATION",
@@ -601,6 +603,7 @@ json toJson(const AgentConfig& c) {
               {"retryMax", formatDuration(c.retryMax)},
               {"mode", c.selfHeal ? "self-heal" : "report-only"},
               {"prune", c.prune},
+              {"suspend", c.suspend},
               {"healthTimeout", formatDuration(c.healthTimeout)},
               {"dependencyTimeout", formatDuration(c.dependencyTimeout)},
               {"inventory", {{"id", c.inventoryId}, {"namespace", c.inventoryNamespace}}},

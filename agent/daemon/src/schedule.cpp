@@ -13,6 +13,7 @@ const char* toString(SyncReason r) {
     case SyncReason::Retry: return "retry";
     case SyncReason::Unsettled: return "unsettled";
     case SyncReason::DriftCheck: return "drift-check";
+    case SyncReason::Resumed: return "resumed";
   }
   return "?";
 }

@@ -200,6 +200,10 @@ json toJson(const ClusterStatus& r) {
   json sync = {{"phase", toString(r.sync.phase)}, {"appliedRevision", r.sync.appliedRevision}, {"message", r.sync.message}};
   if (r.sync.lastAttemptAt) sync["lastAttemptAt"] = formatTime(*r.sync.lastAttemptAt);
   if (r.sync.lastSuccessAt) sync["lastSuccessAt"] = formatTime(*r.sync.lastSuccessAt);
+  if (r.sync.suspended) {
+    sync["suspended"] = {{"by", r.sync.suspended->by}};
+    if (!r.sync.suspended->reason.empty()) sync["suspended"]["reason"] = r.sync.suspended->reason;
+  }
   json errors = json::array();
   for (const auto& e : r.sync.errors) {
     json item = json::object();
@@ -261,6 +265,8 @@ Result<ClusterStatus> fromJson(const json& doc) {
   r.sync.lastAttemptAt = parseTime(str(sync, "lastAttemptAt"));
   r.sync.lastSuccessAt = parseTime(str(sync, "lastSuccessAt"));
   r.sync.message = str(sync, "message");
+  if (auto it = sync.find("suspended"); it != sync.end() && it->is_object())
+    r.sync.suspended = ClusterStatus::Sync::Suspended{str(*it, "by"), str(*it, "reason")};
   if (auto it = sync.find("errors"); it != sync.end() && it->is_array())
     for (const auto& e : *it) {
       if (!e.is_object()) continue;

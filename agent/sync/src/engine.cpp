@@ -173,4 +173,13 @@ SyncReport Engine::sync(render::RenderResult rendered) {
   return report;
 }
 
+SyncReport Engine::preview(render::RenderResult rendered) {
+  SyncOptions dry = options_;
+  dry.dryRun = true;
+  Round round(client_, dry, rendered, inSync_);
+  auto report = round.run();
+  inSync_.endRound();
+  return report;
+}
+
 }  // namespace gitfed::sync

@@ -63,6 +63,7 @@ struct AgentMetrics {
   Gauge& revisionBehindSince;    // unix seconds; 0 when not behind
   Gauge& pollInterval;           // seconds (the configured interval)
   Gauge& driftMode;              // {mode}: 1 for the configured mode, 0 for the other
+  Gauge& suspended;              // 1 while the last sync round was suspended
   Gauge& residentMemory;
   Counter& cpuSeconds;
   Gauge& startTime;              // unix seconds
@@ -150,6 +151,7 @@ class Agent {
   std::optional<status::ClusterStatus> lastReport_;  // reconcile thread
   std::optional<status::ClusterStatus> lastSyncReport_;
   bool lastPublishedStale_ = false;
+  bool suspendedByConfigMap_ = false;  // the last sync round was suspended by ConfigMap gitfed-suspend
   std::map<std::string, std::string> effectiveLabels_;
   RevisionLag lag_;
   std::unique_ptr<EventRecorder> events_;  // null without parts_.events

@@ -87,6 +87,7 @@ struct AgentConfig {
   Duration retryMin{5'000}, retryMax{300'000};  // backoff after a failed round
   bool selfHeal = true;           // else report-only: drift is reported, not corrected
   bool prune = true;
+  bool suspend = false;  // apply nothing (agent/daemon/README.md, "Suspension")
   Duration healthTimeout{0};      // wait up to this long for objects to become healthy
   Duration dependencyTimeout{std::chrono::seconds(60)};  // for a depends-on dependency to become healthy
   std::string inventoryId;        // default: the cluster name

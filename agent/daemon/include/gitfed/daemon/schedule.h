@@ -30,7 +30,8 @@ namespace gitfed::daemon {
 using SteadyTime = std::chrono::steady_clock::time_point;
 using Millis = std::chrono::milliseconds;
 
-enum class SyncReason { None, Initial, NewRevision, Trigger, Retry, Unsettled, DriftCheck };
+// Resumed: the ConfigMap that suspended the cluster is gone (agent.cpp).
+enum class SyncReason { None, Initial, NewRevision, Trigger, Retry, Unsettled, DriftCheck, Resumed };
 const char* toString(SyncReason r);
 
 struct ScheduleOptions {

@@ -80,6 +80,11 @@ struct ClusterStatus {
     std::optional<Clock::time_point> lastSuccessAt;
     std::string message;
     std::vector<ReportError> errors;
+    // While the cluster is suspended (agent/daemon/README.md, "Suspension").
+    struct Suspended {
+      std::string by, reason;
+    };
+    std::optional<Suspended> suspended;
   } sync;
   Summary summary;
   std::vector<ObjectStatus> objects;  // only objects not synced and healthy

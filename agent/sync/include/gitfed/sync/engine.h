@@ -111,6 +111,9 @@ class Engine {
   // (neither applied nor pruned) and everything else is synced. Either is
   // reported as Failed. `rendered` is consumed (objects are labelled in place).
   SyncReport sync(render::RenderResult rendered);
+  // The same round as a dry run (options().dryRun set for it): what a sync
+  // would change, changing nothing. A suspended cluster's round.
+  SyncReport preview(render::RenderResult rendered);
 
   const SyncOptions& options() const { return options_; }
 
