@@ -207,29 +207,32 @@ TEST_CASE("planShareGrouped ranks exact hash ties by name", "[render][planner]")
     }
   }
   // The pair in different blocks of the grouped ranking (eight at a time),
-  // among other clusters, with and without an entry in either block.
-  std::vector<std::string> storage;
-  for (int i = 0; i < 20; ++i) storage.push_back("filler-" + std::to_string(i));
-  storage[2] = s[0];
-  storage[13] = s[1];
-  std::vector<const std::string*> names;
-  std::vector<std::uint32_t> prefixes;
-  for (const auto& n : storage) {
-    names.push_back(&n);
-    prefixes.push_back(fnv1Prefix(n));
-  }
-  ClusterPreference star{0, std::nullopt, 1, 0};
-  for (bool withEntry : {false, true}) {
-    std::vector<std::pair<std::size_t, ClusterPreference>> entries;
-    if (withEntry) entries.emplace_back(5, ClusterPreference{0, std::nullopt, 1, 0});
-    GroupedFleet fleet{names, prefixes, entries, star};
-    std::vector<std::optional<ClusterPreference>> prefs(names.size(), star);
-    for (const auto& [i, p] : entries) prefs[i] = p;
-    for (std::int64_t total = 0; total <= 45; ++total) {
-      auto full = planReplicasIndexed(names, prefs, total, false, "");
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        INFO("total " << total << ", cluster " << *names[i] << (withEntry ? ", with an entry" : ""));
-        CHECK(planShareGrouped(fleet, total, "", i) == full.replicas[i]);
+  // among other clusters, with and without an entry in either block; in the
+  // bigger fleet, the second of the pair is in a run of sixteen ranked at once.
+  for (std::size_t size : {std::size_t{20}, std::size_t{40}}) {
+    std::vector<std::string> storage;
+    for (std::size_t i = 0; i < size; ++i) storage.push_back("filler-" + std::to_string(i));
+    storage[2] = s[0];
+    storage[size == 20 ? 13 : 29] = s[1];
+    std::vector<const std::string*> names;
+    std::vector<std::uint32_t> prefixes;
+    for (const auto& n : storage) {
+      names.push_back(&n);
+      prefixes.push_back(fnv1Prefix(n));
+    }
+    ClusterPreference star{0, std::nullopt, 1, 0};
+    for (bool withEntry : {false, true}) {
+      std::vector<std::pair<std::size_t, ClusterPreference>> entries;
+      if (withEntry) entries.emplace_back(5, ClusterPreference{0, std::nullopt, 1, 0});
+      GroupedFleet fleet{names, prefixes, entries, star};
+      std::vector<std::optional<ClusterPreference>> prefs(names.size(), star);
+      for (const auto& [i, p] : entries) prefs[i] = p;
+      for (std::int64_t total = 0; total <= 45; ++total) {
+        auto full = planReplicasIndexed(names, prefs, total, false, "");
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          INFO("fleet of " << size << ", total " << total << ", cluster " << *names[i] << (withEntry ? ", with an entry" : ""));
+          CHECK(planShareGrouped(fleet, total, "", i) == full.replicas[i]);
+        }
       }
     }
   }
