@@ -167,11 +167,11 @@ class SimpleReader {
   // A key's JSON text, from its plain or quoted spelling.
   bool keyOf(std::string_view text, bool plain, std::string& key) {
     if (!countNode()) return false;
-    if (!plain) {
+    if (text == "<<" && plain) return false;  // a merge
+    if (!plain || plainScalarIsString(text)) {
       key.assign(text);
       return true;
     }
-    if (text == "<<") return false;  // a merge
     auto resolved = resolvePlainScalar(text);
     if (!resolved) return false;
     if (resolved->is_string()) {
