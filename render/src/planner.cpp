@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <numeric>
+#include <string>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -370,7 +371,7 @@ std::int64_t planShareGrouped(const GroupedFleet& f, std::int64_t totalReplicas,
   if (fallback) {
     std::vector<std::optional<ClusterPreference>> prefs(n, f.others);
     for (const auto& [i, p] : f.entries) prefs[i] = p;
-    return planShareIndexed(f.names, prefs, totalReplicas, key, self);
+    return planShareIndexed(f.names, prefs, totalReplicas, std::string(f.keyPrefix) + std::string(key), self);
   }
   std::vector<Group> groups;
   groups.reserve(f.entries.size() + 1);

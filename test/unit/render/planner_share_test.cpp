@@ -162,10 +162,17 @@ TEST_CASE("planShareGrouped gives every cluster exactly the full planner's share
     auto prefs = f.expanded();
     auto full = planReplicasIndexed(f.names, prefs, f.total, false, f.key);
     GroupedFleet fleet{f.names, f.prefixes, f.entries, f.others};
+    // The key's namespace part hashed into the prefixes beforehand (what a render caches per namespace).
+    const std::size_t slash = f.key.find('/');
+    const std::string keyPrefix = slash == std::string::npos ? "" : f.key.substr(0, slash + 1);
+    std::vector<std::uint32_t> after;
+    for (std::uint32_t p : f.prefixes) after.push_back(gitfed::render::fnv1Continue(p, keyPrefix));
+    GroupedFleet fleetAfter{f.names, after, f.entries, f.others, keyPrefix};
     std::int64_t placed = 0, sumMin = 0;
     for (std::size_t i = 0; i < f.names.size(); ++i) {
       INFO("round " << round << ", cluster " << *f.names[i] << ", total " << f.total << ", key '" << f.key << "'");
       CHECK(planShareGrouped(fleet, f.total, f.key, i) == full.replicas[i]);
+      CHECK(planShareGrouped(fleetAfter, f.total, std::string_view(f.key).substr(keyPrefix.size()), i) == full.replicas[i]);
       placed += full.replicas[i];
       if (prefs[i]) sumMin += prefs[i]->minReplicas;
       ++compared;
