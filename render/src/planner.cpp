@@ -1,9 +1,11 @@
 #include "gitfed/render/planner.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <numeric>
+#include <span>
 #include <string>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -373,11 +375,15 @@ std::int64_t planShareGrouped(const GroupedFleet& f, std::int64_t totalReplicas,
     for (const auto& [i, p] : f.entries) prefs[i] = p;
     return planShareIndexed(f.names, prefs, totalReplicas, std::string(f.keyPrefix) + std::string(key), self);
   }
-  std::vector<Group> groups;
-  groups.reserve(f.entries.size() + 1);
-  for (const auto& [i, p] : f.entries) groups.push_back({&p, 1, i});
+  // The groups, on the stack for the usual few entries (a render plans every RSP).
   const std::int64_t others = static_cast<std::int64_t>(n - f.entries.size());
-  if (f.others && others > 0) groups.push_back({&*f.others, others, SIZE_MAX});
+  const std::size_t groupCount = f.entries.size() + (f.others && others > 0 ? 1 : 0);
+  std::array<Group, 8> local{};
+  std::vector<Group> heap(groupCount > local.size() ? groupCount : 0);
+  const std::span<Group> groups(groupCount > local.size() ? heap.data() : local.data(), groupCount);
+  std::size_t filled = 0;
+  for (const auto& [i, p] : f.entries) groups[filled++] = {&p, 1, i};
+  if (f.others && others > 0) groups[filled++] = {&*f.others, others, SIZE_MAX};
   const std::size_t selfGroup =
       selfIsEntry ? static_cast<std::size_t>(selfEntry - f.entries.begin()) : groups.size() - 1;
   const ClusterPreference& me = *groups[selfGroup].preference;

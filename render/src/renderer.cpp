@@ -684,6 +684,7 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
       namespaceDocument[repo.documents[i].name] = static_cast<int>(i);
   std::unordered_map<std::string_view, std::size_t> clusterIndex;
   for (std::size_t i = 0; i < repo.clusters.size(); ++i) clusterIndex.emplace(repo.clusters[i].name, i);
+  repo.schedules.reserve(schedules.size());
   for (auto& s : schedules) {
     auto tenantOf = [&](const std::string& path) {
       for (const auto& t : repo.tenants)
@@ -694,7 +695,7 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
     auto error = [&](std::string message) {
       repo.errors.push_back(Diagnostic{s.source.path, s.source.line, s.identity + ": " + message, tenantOf(s.source.path)});
     };
-    std::string target = s.ns.empty() ? s.name : s.ns + "/" + s.name;
+    auto target = [&] { return s.ns.empty() ? s.name : s.ns + "/" + s.name; };
     auto it = byName.find({s.ns, s.name});
     const SourceDocument* wrongKind = nullptr;
     std::optional<std::size_t> found;
@@ -708,10 +709,10 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
       }
     if (!found) {
       if (wrongKind)
-        error("targetKind is " + s.spec.targetKind + ", but " + target + " is a " + wrongKind->kind + " (" +
+        error("targetKind is " + s.spec.targetKind + ", but " + target() + " is a " + wrongKind->kind + " (" +
               wrongKind->source.path + ":" + std::to_string(wrongKind->source.line) + ")");
       else
-        error("no " + s.spec.targetKind + " " + target +
+        error("no " + s.spec.targetKind + " " + target() +
               " to schedule (an RSP has the namespace and name of its target)");
       continue;
     }
@@ -722,6 +723,7 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
       continue;
     }
     s.target = *found;
+    s.registryEntries.reserve(s.spec.clusters.size());
     for (const auto& [cluster, preference] : s.spec.clusters)
       if (auto c = clusterIndex.find(cluster); c != clusterIndex.end()) s.registryEntries.emplace_back(c->second, preference);
     std::ranges::sort(s.registryEntries, {}, &std::pair<std::size_t, ClusterPreference>::first);
@@ -799,6 +801,9 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
   // duplicates are judged across files.
   std::map<std::string, SourceRef> typeConfigSources;
   std::vector<ReplicaSchedule> schedules;
+  std::size_t scheduleCount = 0;
+  for (const auto& fp : parts) scheduleCount += fp.schedules.size();
+  schedules.reserve(scheduleCount);
   for (auto& fp : parts) {
     for (auto& s : fp.schedules) schedules.push_back(std::move(s));
     for (auto& e : fp.part.errors) {

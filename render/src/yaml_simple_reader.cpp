@@ -15,6 +15,10 @@
 #include "gitfed/render/document_reader.h"
 #include "gitfed/render/scalar.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gitfed::render {
 namespace {
 
@@ -418,8 +422,22 @@ class SimpleReader {
 // Whether the text holds only what this reader reads: printable ASCII and
 // line feeds (no tabs, carriage returns, byte order marks, other encodings).
 bool onlyPlainAscii(std::string_view text) {
-  for (char c : text)
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: as signed bytes, everything outside 0x20-0x7e
+  // but DEL is below 0x20 (bytes from 0x80 on are negative).
+  const __m128i space = _mm_set1_epi8(0x20), newline = _mm_set1_epi8('\n'), del = _mm_set1_epi8(0x7f);
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    const __m128i bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, newline), _mm_cmplt_epi8(v, space)),
+                                     _mm_cmpeq_epi8(v, del));
+    if (_mm_movemask_epi8(bad) != 0) return false;
+  }
+#endif
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
     if ((c < 0x20 || c > 0x7e) && c != '\n') return false;
+  }
   return true;
 }
 
