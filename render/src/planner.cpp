@@ -1,12 +1,18 @@
 #include "gitfed/render/planner.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
+#include <numeric>
+#include <span>
+#include <string>
 
-#if defined(__SSE2__)
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#include <numeric>
 
 namespace gitfed::render {
 
@@ -210,12 +216,29 @@ std::int64_t planShareIndexed(const std::vector<const std::string*>& names,
 
 namespace {
 
-// fnv1Continue over the same bytes for kBlock states at once. With SSE2 (any
-// x86-64), four states a vector, multiplied as 32-bit lanes by two pmuludq
-// (compilers otherwise turn the constant multiplication into eleven shifts
-// and adds a vector); elsewhere independent scalar multiplications.
+// fnv1Continue over the same bytes for kBlock states at once, and how each
+// result compares with `mine` (bit l of `less`: h[l] < mine; of `equal`:
+// h[l] == mine). With AVX2 (chosen at run time), eight states a vector,
+// multiplied by one vpmulld a byte; with SSE2 (any x86-64), four states a
+// vector, multiplied as 32-bit lanes by two pmuludq (compilers otherwise turn
+// the constant multiplication into eleven shifts and adds a vector);
+// elsewhere independent scalar multiplications.
 constexpr std::size_t kBlock = 8;
-void fnv1ContinueBlock(std::uint32_t (&h)[kBlock], std::string_view b) {
+struct BlockOrder {
+  unsigned less = 0;
+  unsigned equal = 0;
+};
+
+BlockOrder compareBlock(const std::uint32_t (&h)[kBlock], std::uint32_t mine) {
+  BlockOrder o;
+  for (std::size_t l = 0; l < kBlock; ++l) {
+    o.less |= static_cast<unsigned>(h[l] < mine) << l;
+    o.equal |= static_cast<unsigned>(h[l] == mine) << l;
+  }
+  return o;
+}
+
+BlockOrder fnv1ContinueBlock(std::uint32_t (&h)[kBlock], std::string_view b, std::uint32_t mine) {
 #if defined(__SSE2__)
   const __m128i prime = _mm_set1_epi32(16777619);
   __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h));
@@ -237,6 +260,88 @@ void fnv1ContinueBlock(std::uint32_t (&h)[kBlock], std::string_view b) {
   for (char c : b)
     for (auto& state : h) state = (state * 16777619u) ^ static_cast<unsigned char>(c);
 #endif
+  return compareBlock(h, mine);
+}
+
+// What the clusters tied with `self` take in the ranking of one pass: those
+// ranked before it take `share` each (in all, `taken`), and `undecided` is
+// what the clusters not ranked yet would take. Self's share is decided when
+// the room is gone or when even all the undecided could not make it smaller.
+struct Tally {
+  std::int64_t room = 0;
+  std::int64_t mine = 0;
+  std::int64_t taken = 0;
+  std::int64_t undecided = 0;
+  bool decided() const { return room - taken <= 0 || room - taken - undecided >= mine; }
+};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Ranks prefixes[0, count) (none an entry, none self: every one ties with self
+// on weight and score) against self's hash `mine`, sixteen clusters at a time
+// with AVX2, until the tally is decided. Stops before a run of sixteen with an
+// exact hash tie (the caller ranks those by name) and leaves the last count %
+// 16 to the caller; returns how many were ranked. Ranking more after the tally
+// is decided would change nothing: taken only grows, by at most undecided.
+__attribute__((target("avx2,popcnt"))) std::size_t rankRunAvx2(const std::uint32_t* prefixes, std::size_t count,
+                                                                std::string_view key, std::uint32_t mine,
+                                                                std::int64_t share, Tally& t) {
+  constexpr std::size_t kTable = 48;  // key bytes broadcast once (longer keys: byte by byte)
+  __m256i table[kTable];
+  const bool tabled = key.size() <= kTable;
+  if (tabled)
+    for (std::size_t i = 0; i < key.size(); ++i) table[i] = _mm256_set1_epi32(static_cast<unsigned char>(key[i]));
+  const __m256i prime = _mm256_set1_epi32(16777619);
+  const __m256i flip = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  const __m256i mineFlipped = _mm256_set1_epi32(static_cast<int>(mine ^ 0x80000000u));
+  const __m256i mineExact = _mm256_set1_epi32(static_cast<int>(mine));
+  std::size_t done = 0;
+  for (; done + 16 <= count && !t.decided(); done += 16) {
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prefixes + done));
+    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prefixes + done + 8));
+    if (tabled) {
+      for (std::size_t i = 0; i < key.size(); ++i) {
+        a = _mm256_xor_si256(_mm256_mullo_epi32(a, prime), table[i]);
+        b = _mm256_xor_si256(_mm256_mullo_epi32(b, prime), table[i]);
+      }
+    } else {
+      for (char c : key) {
+        const __m256i byte = _mm256_set1_epi32(static_cast<unsigned char>(c));
+        a = _mm256_xor_si256(_mm256_mullo_epi32(a, prime), byte);
+        b = _mm256_xor_si256(_mm256_mullo_epi32(b, prime), byte);
+      }
+    }
+    const int ties = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(a, mineExact))) |
+                     _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(b, mineExact)));
+    if (ties != 0) break;
+    // Unsigned h < mine, as a signed comparison of both with the top bit flipped.
+    const unsigned less =
+        static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(mineFlipped, _mm256_xor_si256(a, flip))))) |
+        static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(mineFlipped, _mm256_xor_si256(b, flip)))))
+            << 8;
+    t.taken += share * __builtin_popcount(less);
+    t.undecided -= share * 16;
+  }
+  return done;
+}
+
+bool haveAvx2() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  }();
+  return yes;
+}
+#endif
+
+// rankRunAvx2 where the CPU has AVX2; otherwise ranks nothing (the caller's
+// block at a time does all).
+std::size_t rankRun(const std::uint32_t* prefixes, std::size_t count, std::string_view key, std::uint32_t mine,
+                    std::int64_t share, Tally& t) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (haveAvx2()) return rankRunAvx2(prefixes, count, key, mine, share, t);
+#endif
+  (void)prefixes, (void)count, (void)key, (void)mine, (void)share, (void)t;
+  return 0;
 }
 
 bool refused(const ClusterPreference& p) {
@@ -268,13 +373,17 @@ std::int64_t planShareGrouped(const GroupedFleet& f, std::int64_t totalReplicas,
   if (fallback) {
     std::vector<std::optional<ClusterPreference>> prefs(n, f.others);
     for (const auto& [i, p] : f.entries) prefs[i] = p;
-    return planShareIndexed(f.names, prefs, totalReplicas, key, self);
+    return planShareIndexed(f.names, prefs, totalReplicas, std::string(f.keyPrefix) + std::string(key), self);
   }
-  std::vector<Group> groups;
-  groups.reserve(f.entries.size() + 1);
-  for (const auto& [i, p] : f.entries) groups.push_back({&p, 1, i});
+  // The groups, on the stack for the usual few entries (a render plans every RSP).
   const std::int64_t others = static_cast<std::int64_t>(n - f.entries.size());
-  if (f.others && others > 0) groups.push_back({&*f.others, others, SIZE_MAX});
+  const std::size_t groupCount = f.entries.size() + (f.others && others > 0 ? 1 : 0);
+  std::array<Group, 8> local{};
+  std::vector<Group> heap(groupCount > local.size() ? groupCount : 0);
+  const std::span<Group> groups(groupCount > local.size() ? heap.data() : local.data(), groupCount);
+  std::size_t filled = 0;
+  for (const auto& [i, p] : f.entries) groups[filled++] = {&p, 1, i};
+  if (f.others && others > 0) groups[filled++] = {&*f.others, others, SIZE_MAX};
   const std::size_t selfGroup =
       selfIsEntry ? static_cast<std::size_t>(selfEntry - f.entries.begin()) : groups.size() - 1;
   const ClusterPreference& me = *groups[selfGroup].preference;
@@ -290,11 +399,10 @@ std::int64_t planShareGrouped(const GroupedFleet& f, std::int64_t totalReplicas,
   // clusters ranked before it take (shareOf(g) each). Clusters are ranked one
   // by one only until that number is decided.
   auto decide = [&](std::int64_t room, std::int64_t mine, auto shareOf) -> std::int64_t {
-    std::int64_t taken = 0, undecided = 0;
+    Tally t{room, mine};
     for (std::size_t g = 0; g < groups.size(); ++g)
-      if (rank(groups[g]) == 0) undecided += shareOf(groups[g]) * (groups[g].count - (g == selfGroup ? 1 : 0));
-    auto decided = [&] { return room - taken <= 0 || room - taken - undecided >= mine; };
-    if (!decided()) {
+      if (rank(groups[g]) == 0) t.undecided += shareOf(groups[g]) * (groups[g].count - (g == selfGroup ? 1 : 0));
+    if (!t.decided()) {
       const std::uint32_t myHash = fnv1Continue(f.prefixes[self], key);
       const std::string& myName = *f.names[self];
       auto before = [&](std::size_t j) {
@@ -306,46 +414,46 @@ std::int64_t planShareGrouped(const GroupedFleet& f, std::int64_t totalReplicas,
         if (rank(g) != 0 || s == 0) continue;
         if (g.member != SIZE_MAX) {
           if (g.member == self) continue;
-          undecided -= s;
-          if (before(g.member)) taken += s;
-          if (decided()) break;
+          t.undecided -= s;
+          if (before(g.member)) t.taken += s;
+          if (t.decided()) break;
           continue;
         }
-        // Every other cluster, a block at a time: the hashes of a block
+        // Every other cluster: runs between the entries and self sixteen at
+        // a time (rankRun), the rest a block at a time; the hashes of a block
         // continue from their prefixes over the same key together.
-        std::uint32_t h[kBlock] = {};  // lanes past the fleet's end hold stale values, never read
+        std::uint32_t h[kBlock] = {};  // lanes past the fleet's end hold stale values, masked off
         auto entry = f.entries.begin();
-        for (std::size_t j0 = 0; j0 < n && !decided(); j0 += kBlock) {
+        for (std::size_t j0 = 0; j0 < n && !t.decided();) {
+          while (entry != f.entries.end() && entry->first < j0) ++entry;
+          std::size_t plainEnd = entry == f.entries.end() ? n : entry->first;  // first entry or self at or after j0
+          if (self >= j0) plainEnd = std::min(plainEnd, self);
+          j0 += rankRun(f.prefixes.data() + j0, plainEnd - j0, key, myHash, s, t);
+          if (j0 >= n || t.decided()) break;
           const std::size_t m = std::min(kBlock, n - j0);
           std::memcpy(h, f.prefixes.data() + j0, m * sizeof(std::uint32_t));
-          fnv1ContinueBlock(h, key);
-          while (entry != f.entries.end() && entry->first < j0) ++entry;
-          const bool plainBlock = (self < j0 || self >= j0 + m) && (entry == f.entries.end() || entry->first >= j0 + m);
-          if (plainBlock) {  // no entry, not self: count the hashes below self's; an exact tie takes the long way
-            std::int64_t below = 0;
-            bool tie = false;
+          const BlockOrder order = fnv1ContinueBlock(h, key, myHash);
+          const bool plainBlock = j0 + m <= plainEnd;
+          const unsigned lanes = (1u << m) - 1;
+          if (plainBlock && (order.equal & lanes) == 0) {
+            // No entry, not self, no exact tie (that takes the long way): count the hashes below self's.
+            t.undecided -= s * static_cast<std::int64_t>(m);
+            t.taken += s * std::popcount(order.less & lanes);
+          } else {
             for (std::size_t l = 0; l < m; ++l) {
-              below += h[l] < myHash;
-              tie = tie || h[l] == myHash;
-            }
-            if (!tie) {
-              undecided -= s * static_cast<std::int64_t>(m);
-              taken += s * below;
-              continue;
+              const std::size_t j = j0 + l;
+              while (entry != f.entries.end() && entry->first < j) ++entry;
+              if (j == self || (entry != f.entries.end() && entry->first == j)) continue;
+              t.undecided -= s;
+              if (h[l] != myHash ? h[l] < myHash : *f.names[j] < myName) t.taken += s;
             }
           }
-          for (std::size_t l = 0; l < m; ++l) {
-            const std::size_t j = j0 + l;
-            while (entry != f.entries.end() && entry->first < j) ++entry;
-            if (j == self || (entry != f.entries.end() && entry->first == j)) continue;
-            undecided -= s;
-            if (h[l] != myHash ? h[l] < myHash : *f.names[j] < myName) taken += s;
-          }
+          j0 += m;
         }
-        if (decided()) break;
+        if (t.decided()) break;
       }
     }
-    return std::max<std::int64_t>(0, std::min(mine, room - taken));
+    return std::max<std::int64_t>(0, std::min(mine, room - t.taken));
   };
 
   std::int64_t sumMin = 0;

@@ -696,6 +696,7 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
       namespaceDocument[repo.documents[i].name] = static_cast<int>(i);
   std::unordered_map<std::string_view, std::size_t> clusterIndex;
   for (std::size_t i = 0; i < repo.clusters.size(); ++i) clusterIndex.emplace(repo.clusters[i].name, i);
+  repo.schedules.reserve(schedules.size());
   for (auto& s : schedules) {
     auto tenantOf = [&](const std::string& path) {
       for (const auto& t : repo.tenants)
@@ -706,7 +707,7 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
     auto error = [&](std::string message) {
       repo.errors.push_back(Diagnostic{s.source.path, s.source.line, s.identity + ": " + message, tenantOf(s.source.path)});
     };
-    std::string target = s.ns.empty() ? s.name : s.ns + "/" + s.name;
+    auto target = [&] { return s.ns.empty() ? s.name : s.ns + "/" + s.name; };
     auto it = byName.find({s.ns, s.name});
     const SourceDocument* wrongKind = nullptr;
     std::optional<std::size_t> found;
@@ -720,10 +721,10 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
       }
     if (!found) {
       if (wrongKind)
-        error("targetKind is " + s.spec.targetKind + ", but " + target + " is a " + wrongKind->kind + " (" +
+        error("targetKind is " + s.spec.targetKind + ", but " + target() + " is a " + wrongKind->kind + " (" +
               wrongKind->source.path + ":" + std::to_string(wrongKind->source.line) + ")");
       else
-        error("no " + s.spec.targetKind + " " + target +
+        error("no " + s.spec.targetKind + " " + target() +
               " to schedule (an RSP has the namespace and name of its target)");
       continue;
     }
@@ -734,6 +735,7 @@ void linkSchedules(Repository& repo, std::vector<ReplicaSchedule> schedules) {
       continue;
     }
     s.target = *found;
+    s.registryEntries.reserve(s.spec.clusters.size());
     for (const auto& [cluster, preference] : s.spec.clusters)
       if (auto c = clusterIndex.find(cluster); c != clusterIndex.end()) s.registryEntries.emplace_back(c->second, preference);
     std::ranges::sort(s.registryEntries, {}, &std::pair<std::size_t, ClusterPreference>::first);
@@ -811,6 +813,9 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
   // duplicates are judged across files.
   std::map<std::string, SourceRef> typeConfigSources;
   std::vector<ReplicaSchedule> schedules;
+  std::size_t scheduleCount = 0;
+  for (const auto& fp : parts) scheduleCount += fp.schedules.size();
+  schedules.reserve(scheduleCount);
   for (auto& fp : parts) {
     for (auto& s : fp.schedules) schedules.push_back(std::move(s));
     for (auto& e : fp.part.errors) {
@@ -1088,7 +1093,10 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
 
   // Replica scheduling's view of the registry, once for every RSP (8.3).
   std::optional<ScheduleFleet> fleet;
-  if (inRegistry && !repo.schedules.empty()) fleet.emplace(repo, name);
+  if (inRegistry && !repo.schedules.empty()) {
+    fleet.emplace(repo, name);
+    fleet->cacheNamespaces(repo);
+  }
 
   // Documents are independent: render them on every core (a big repository
   // renders in parallel; a small one is not worth a thread). Results go to
@@ -1287,6 +1295,23 @@ ScheduleFleet::ScheduleFleet(const Repository& repo, const std::string& name) : 
   }
 }
 
+void ScheduleFleet::cacheNamespaces(const Repository& repo) {
+  // Worth it for a namespace of two RSPs or more; at most a million states.
+  constexpr std::size_t kMaxStates = std::size_t{1} << 20;
+  std::map<std::string_view, int> schedulesIn;
+  for (const auto& s : repo.schedules)
+    if (!s.ns.empty()) ++schedulesIn[s.ns];
+  std::size_t states = 0;
+  for (const auto& [ns, count] : schedulesIn) {
+    if (count < 2 || states + prefixes.size() > kMaxStates) continue;
+    std::vector<std::uint32_t> after;
+    after.reserve(prefixes.size());
+    for (std::uint32_t p : prefixes) after.push_back(fnv1Continue(fnv1Continue(p, ns), "/"));
+    states += after.size();
+    namespacePrefixes.emplace(std::string(ns), std::move(after));
+  }
+}
+
 SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const ScheduleFleet& fleet) {
   const SourceDocument& d = repo.documents[s.target];
   if (!d.placement.spread.empty() || !d.placement.affinity.preferred.empty()) return planEvery(repo, s, &fleet.cluster);
@@ -1296,14 +1321,21 @@ SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const 
   auto star = s.spec.clusters.find("*");
   std::optional<ClusterPreference> others;
   if (star != s.spec.clusters.end()) others = star->second;
-  const std::string key = s.ns.empty() ? s.name : s.ns + "/" + s.name;  // KubeFed's QualifiedName
+  // KubeFed's QualifiedName, "namespace/name", its namespace part already
+  // hashed into the fleet's prefixes when cached.
+  const auto cached = s.ns.empty() ? fleet.namespacePrefixes.end() : fleet.namespacePrefixes.find(s.ns);
+  const bool inCache = cached != fleet.namespacePrefixes.end();
+  const std::vector<std::uint32_t>& fleetPrefixes = inCache ? cached->second : fleet.prefixes;
+  const std::string keyPrefix = inCache ? s.ns + "/" : std::string();
+  const std::string key = inCache || s.ns.empty() ? s.name : s.ns + "/" + s.name;
   if (d.placement.affinity.required.empty() && !s.spec.intersectWithClusterSelector) {
     // Every registry cluster is considered: the fleet is the registry.
     if (fleet.names.empty()) return out;
     out.active = true;
     if (fleet.self != SIZE_MAX)
-      out.clusters.emplace_back(fleet.cluster, planShareGrouped({fleet.names, fleet.prefixes, s.registryEntries, others},
-                                                                s.spec.totalReplicas, key, fleet.self));
+      out.clusters.emplace_back(fleet.cluster,
+                                planShareGrouped({fleet.names, fleetPrefixes, s.registryEntries, others, keyPrefix},
+                                                 s.spec.totalReplicas, key, fleet.self));
     return out;
   }
   // Some clusters only (as planEvery chooses them).
@@ -1323,12 +1355,13 @@ SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& s, const 
     if (entry < s.registryEntries.size() && s.registryEntries[entry].first == ci)
       entries.emplace_back(names.size(), s.registryEntries[entry].second);
     names.push_back(fleet.names[ci]);
-    prefixes.push_back(fleet.prefixes[ci]);
+    prefixes.push_back(fleetPrefixes[ci]);
   }
   if (names.empty()) return out;
   out.active = true;
   if (self != SIZE_MAX)
-    out.clusters.emplace_back(fleet.cluster, planShareGrouped({names, prefixes, entries, others}, s.spec.totalReplicas, key, self));
+    out.clusters.emplace_back(fleet.cluster, planShareGrouped({names, prefixes, entries, others, keyPrefix},
+                                                              s.spec.totalReplicas, key, self));
   return out;
 }
 

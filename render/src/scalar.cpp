@@ -15,22 +15,41 @@ using nlohmann::json;
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-bool oneOf(std::string_view s, std::initializer_list<std::string_view> words) {
-  for (auto w : words)
-    if (s == w) return true;
-  return false;
+// The YAML 1.1 words, by length first (a plain scalar is compared with the
+// few words of its length only).
+bool isNullWord(std::string_view s) {
+  switch (s.size()) {
+    case 0: return true;
+    case 1: return s[0] == '~';
+    case 4: return s == "null" || s == "Null" || s == "NULL";
+    default: return false;
+  }
 }
-
-bool isNullWord(std::string_view s) { return oneOf(s, {"", "~", "null", "Null", "NULL"}); }
 bool isTrueWord(std::string_view s) {
-  return oneOf(s, {"true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"});
+  switch (s.size()) {
+    case 1: return s[0] == 'y' || s[0] == 'Y';
+    case 2: return s == "on" || s == "On" || s == "ON";
+    case 3: return s == "yes" || s == "Yes" || s == "YES";
+    case 4: return s == "true" || s == "True" || s == "TRUE";
+    default: return false;
+  }
 }
 bool isFalseWord(std::string_view s) {
-  return oneOf(s, {"false", "False", "FALSE", "no", "No", "NO", "n", "N", "off", "Off", "OFF"});
+  switch (s.size()) {
+    case 1: return s[0] == 'n' || s[0] == 'N';
+    case 2: return s == "no" || s == "No" || s == "NO";
+    case 3: return s == "off" || s == "Off" || s == "OFF";
+    case 5: return s == "false" || s == "False" || s == "FALSE";
+    default: return false;
+  }
 }
 bool isInfOrNan(std::string_view s) {
-  return oneOf(s, {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
-                   ".nan", ".NaN", ".NAN"});
+  switch (s.size()) {
+    case 4: return s == ".inf" || s == ".Inf" || s == ".INF" || s == ".nan" || s == ".NaN" || s == ".NAN";
+    case 5:
+      return (s[0] == '+' || s[0] == '-') && (s.substr(1) == ".inf" || s.substr(1) == ".Inf" || s.substr(1) == ".INF");
+    default: return false;
+  }
 }
 
 // Go's strconv.ParseInt(s, 0, 64) / ParseUint(s, 0, 64), underscores already removed.
@@ -171,6 +190,18 @@ Result<json> resolvePlainScalar(std::string_view s) {
     return json(std::string(s));
   }
   return json(std::string(s));
+}
+
+bool plainScalarIsString(std::string_view s) {
+  if (s.empty()) return false;
+  const char c = s[0];
+  if (isDigit(c) || c == '+' || c == '-' || c == '.') {
+    auto r = resolvePlainScalar(s);
+    return r && r->is_string();
+  }
+  // What else resolvePlainScalar reads as something other than a string:
+  // the null and boolean words, all of them at most five letters long.
+  return s.size() > 5 || (!isNullWord(s) && !isTrueWord(s) && !isFalseWord(s));
 }
 
 Result<json> resolveTaggedScalar(std::string_view tag, std::string_view text) {

@@ -1,7 +1,9 @@
 #include "gitfed/render/schedule.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <span>
 #include <type_traits>
 
 namespace gitfed::render {
@@ -28,7 +30,7 @@ std::string place(const Where& where) {
 
 // Unknown fields are errors: a typo must not silently change a plan.
 template <class Where>
-Result<void> onlyFields(const json& object, std::initializer_list<std::string_view> allowed, const Where& where) {
+Result<void> onlyFields(const json& object, std::span<const std::string_view> allowed, const Where& where) {
   if (!object.is_object()) return fail(place(where) + " must be a mapping");
   for (const auto& [field, v] : object.items())
     if (std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
@@ -37,6 +39,10 @@ Result<void> onlyFields(const json& object, std::initializer_list<std::string_vi
       return fail(place(where) + ": unknown field \"" + field + "\" (expected " + list + ")");
     }
   return {};
+}
+template <class Where>
+Result<void> onlyFields(const json& object, std::initializer_list<std::string_view> allowed, const Where& where) {
+  return onlyFields(object, std::span<const std::string_view>(allowed.begin(), allowed.size()), where);
 }
 
 template <class Where>
@@ -146,6 +152,30 @@ Result<std::vector<SpreadConstraint>> parseSpreadConstraints(const json& list, c
   return out;
 }
 
+namespace {
+
+// The members of `object` named in `names`, in that order, in one pass
+// (nullptr: absent or null, as member() says). False at the first field not
+// named (onlyFields then makes the message).
+template <std::size_t N>
+bool fieldsOf(const json& object, const std::array<std::string_view, N>& names, std::array<const json*, N>& slots) {
+  slots.fill(nullptr);
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    const std::string& field = it.key();
+    std::size_t i = 0;
+    while (i < N && names[i] != field) ++i;
+    if (i == N) return false;
+    slots[i] = it->is_null() ? nullptr : &*it;
+  }
+  return true;
+}
+
+constexpr std::array<std::string_view, 5> kSpecFields = {"targetKind", "totalReplicas", "rebalance",
+                                                         "intersectWithClusterSelector", "clusters"};
+constexpr std::array<std::string_view, 3> kPreferenceFields = {"weight", "minReplicas", "maxReplicas"};
+
+}  // namespace
+
 Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const json& doc, const std::string& id) {
   // Messages are made only when a check fails (every render reads every RSP).
   ReplicaSchedulingSpec out;
@@ -155,11 +185,10 @@ Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const json& doc, 
   const json* spec = member(doc, "spec");
   if (!spec) return fail(id + ": spec is missing (targetKind and totalReplicas are required)");
   auto at = [&](const char* field) { return [&id, field] { return id + ": spec" + field; }; };
-  if (auto r = onlyFields(*spec, {"targetKind", "totalReplicas", "rebalance", "intersectWithClusterSelector", "clusters"},
-                          at(""));
-      !r)
-    return std::unexpected(r.error());
-  const json* kind = member(*spec, "targetKind");
+  std::array<const json*, kSpecFields.size()> specField{};
+  if (!spec->is_object() || !fieldsOf(*spec, kSpecFields, specField))
+    return std::unexpected(onlyFields(*spec, std::span<const std::string_view>(kSpecFields), at("")).error());
+  const auto [kind, total, rebalance, intersect, clusters] = specField;
   if (!kind) return fail(id + ": spec.targetKind is missing (FederatedDeployment, FederatedReplicaSet or FederatedStatefulSet)");
   const std::string* kindText = kind->is_string() ? &kind->get_ref<const std::string&>() : nullptr;
   if (!kindText || (*kindText != "FederatedDeployment" && *kindText != "FederatedReplicaSet" &&
@@ -167,44 +196,47 @@ Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const json& doc, 
     return fail(id + ": spec.targetKind must be FederatedDeployment, FederatedReplicaSet or FederatedStatefulSet, not " +
                 kind->dump());
   out.targetKind = *kindText;
-  const json* total = member(*spec, "totalReplicas");
   if (!total) return fail(id + ": spec.totalReplicas is missing");
   auto t = integer(*total, at(".totalReplicas"), 0, std::numeric_limits<std::int32_t>::max());
   if (!t) return std::unexpected(t.error());
   out.totalReplicas = *t;
-  if (const json* r = member(*spec, "rebalance")) {
-    auto b = boolean(*r, at(".rebalance"));
+  if (rebalance) {
+    auto b = boolean(*rebalance, at(".rebalance"));
     if (!b) return std::unexpected(b.error());
     out.rebalance = *b;
   }
-  if (const json* r = member(*spec, "intersectWithClusterSelector")) {
-    auto b = boolean(*r, at(".intersectWithClusterSelector"));
+  if (intersect) {
+    auto b = boolean(*intersect, at(".intersectWithClusterSelector"));
     if (!b) return std::unexpected(b.error());
     out.intersectWithClusterSelector = *b;
   }
-  if (const json* clusters = member(*spec, "clusters")) {
+  if (clusters) {
     if (!clusters->is_object()) return fail(id + ": spec.clusters must be a mapping (cluster name or \"*\" to preferences)");
-    for (const auto& [name, pref] : clusters->items()) {
+    for (auto it = clusters->begin(); it != clusters->end(); ++it) {
+      const std::string& name = it.key();
+      const json& pref = *it;
       auto entry = [&](const char* field) { return [&id, &name, field] { return id + ": spec.clusters." + name + field; }; };
       if (pref.is_null()) {
         out.clusters[name] = ClusterPreference{};
         continue;
       }
-      if (auto r = onlyFields(pref, {"weight", "minReplicas", "maxReplicas"}, entry("")); !r) return std::unexpected(r.error());
+      std::array<const json*, kPreferenceFields.size()> field{};
+      if (!pref.is_object() || !fieldsOf(pref, kPreferenceFields, field))
+        return std::unexpected(onlyFields(pref, std::span<const std::string_view>(kPreferenceFields), entry("")).error());
       ClusterPreference p;
       constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
       // KubeFed's CRD accepts negative numbers; gitfed refuses them (section 8.6).
-      if (const json* v = member(pref, "weight")) {
+      if (const json* v = field[0]) {
         auto n = integer(*v, entry(".weight"), 0, kMax);
         if (!n) return std::unexpected(n.error());
         p.weight = *n;
       }
-      if (const json* v = member(pref, "minReplicas")) {
+      if (const json* v = field[1]) {
         auto n = integer(*v, entry(".minReplicas"), 0, kMax);
         if (!n) return std::unexpected(n.error());
         p.minReplicas = *n;
       }
-      if (const json* v = member(pref, "maxReplicas")) {
+      if (const json* v = field[2]) {
         auto n = integer(*v, entry(".maxReplicas"), 0, kMax);
         if (!n) return std::unexpected(n.error());
         p.maxReplicas = *n;

@@ -322,6 +322,11 @@ class DocumentBuilder {
 }  // namespace
 
 ReadOutcome readYamlStream(std::string_view input, const ReadLimits& limits) {
+  if (auto simple = readSimpleYamlStream(input, limits)) return std::move(*simple);
+  return readYamlStreamWithLibyaml(input, limits);
+}
+
+ReadOutcome readYamlStreamWithLibyaml(std::string_view input, const ReadLimits& limits) {
   ReadOutcome out;
   YamlParser parser(input);
   YamlEvent event;

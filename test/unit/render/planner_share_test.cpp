@@ -162,10 +162,17 @@ TEST_CASE("planShareGrouped gives every cluster exactly the full planner's share
     auto prefs = f.expanded();
     auto full = planReplicasIndexed(f.names, prefs, f.total, false, f.key);
     GroupedFleet fleet{f.names, f.prefixes, f.entries, f.others};
+    // The key's namespace part hashed into the prefixes beforehand (what a render caches per namespace).
+    const std::size_t slash = f.key.find('/');
+    const std::string keyPrefix = slash == std::string::npos ? "" : f.key.substr(0, slash + 1);
+    std::vector<std::uint32_t> after;
+    for (std::uint32_t p : f.prefixes) after.push_back(gitfed::render::fnv1Continue(p, keyPrefix));
+    GroupedFleet fleetAfter{f.names, after, f.entries, f.others, keyPrefix};
     std::int64_t placed = 0, sumMin = 0;
     for (std::size_t i = 0; i < f.names.size(); ++i) {
       INFO("round " << round << ", cluster " << *f.names[i] << ", total " << f.total << ", key '" << f.key << "'");
       CHECK(planShareGrouped(fleet, f.total, f.key, i) == full.replicas[i]);
+      CHECK(planShareGrouped(fleetAfter, f.total, std::string_view(f.key).substr(keyPrefix.size()), i) == full.replicas[i]);
       placed += full.replicas[i];
       if (prefs[i]) sumMin += prefs[i]->minReplicas;
       ++compared;
@@ -207,29 +214,32 @@ TEST_CASE("planShareGrouped ranks exact hash ties by name", "[render][planner]")
     }
   }
   // The pair in different blocks of the grouped ranking (eight at a time),
-  // among other clusters, with and without an entry in either block.
-  std::vector<std::string> storage;
-  for (int i = 0; i < 20; ++i) storage.push_back("filler-" + std::to_string(i));
-  storage[2] = s[0];
-  storage[13] = s[1];
-  std::vector<const std::string*> names;
-  std::vector<std::uint32_t> prefixes;
-  for (const auto& n : storage) {
-    names.push_back(&n);
-    prefixes.push_back(fnv1Prefix(n));
-  }
-  ClusterPreference star{0, std::nullopt, 1, 0};
-  for (bool withEntry : {false, true}) {
-    std::vector<std::pair<std::size_t, ClusterPreference>> entries;
-    if (withEntry) entries.emplace_back(5, ClusterPreference{0, std::nullopt, 1, 0});
-    GroupedFleet fleet{names, prefixes, entries, star};
-    std::vector<std::optional<ClusterPreference>> prefs(names.size(), star);
-    for (const auto& [i, p] : entries) prefs[i] = p;
-    for (std::int64_t total = 0; total <= 45; ++total) {
-      auto full = planReplicasIndexed(names, prefs, total, false, "");
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        INFO("total " << total << ", cluster " << *names[i] << (withEntry ? ", with an entry" : ""));
-        CHECK(planShareGrouped(fleet, total, "", i) == full.replicas[i]);
+  // among other clusters, with and without an entry in either block; in the
+  // bigger fleet, the second of the pair is in a run of sixteen ranked at once.
+  for (std::size_t size : {std::size_t{20}, std::size_t{40}}) {
+    std::vector<std::string> storage;
+    for (std::size_t i = 0; i < size; ++i) storage.push_back("filler-" + std::to_string(i));
+    storage[2] = s[0];
+    storage[size == 20 ? 13 : 29] = s[1];
+    std::vector<const std::string*> names;
+    std::vector<std::uint32_t> prefixes;
+    for (const auto& n : storage) {
+      names.push_back(&n);
+      prefixes.push_back(fnv1Prefix(n));
+    }
+    ClusterPreference star{0, std::nullopt, 1, 0};
+    for (bool withEntry : {false, true}) {
+      std::vector<std::pair<std::size_t, ClusterPreference>> entries;
+      if (withEntry) entries.emplace_back(5, ClusterPreference{0, std::nullopt, 1, 0});
+      GroupedFleet fleet{names, prefixes, entries, star};
+      std::vector<std::optional<ClusterPreference>> prefs(names.size(), star);
+      for (const auto& [i, p] : entries) prefs[i] = p;
+      for (std::int64_t total = 0; total <= 45; ++total) {
+        auto full = planReplicasIndexed(names, prefs, total, false, "");
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          INFO("fleet of " << size << ", total " << total << ", cluster " << *names[i] << (withEntry ? ", with an entry" : ""));
+          CHECK(planShareGrouped(fleet, total, "", i) == full.replicas[i]);
+        }
       }
     }
   }

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 #include "gitfed/render/scalar.h"
 
 using gitfed::render::formatGoFloat32;
@@ -116,4 +119,26 @@ TEST_CASE("strings that would read back as another type need quotes", "[render][
   for (const char* s : {"", "true", "yes", "n", "80", "1.5", "0x10", "null", "~", "<<", ".inf", "1e3"})
     CHECK(needsQuoting(s));
   for (const char* s : {"web", "2024-01-01", "v1.2", "nginx:1.17"}) CHECK_FALSE(needsQuoting(s));
+}
+
+TEST_CASE("plainScalarIsString says exactly when a plain scalar reads as itself", "[render][scalar]") {
+  std::vector<std::string> texts = {"", "~", "null", "Null", "NULL", "nulls", "y", "Y", "n", "N", "yes", "Yes", "YES",
+                                    "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "true", "True", "TRUE",
+                                    "false", "False", "FALSE", "falsey", "tRue", ".inf", "-.Inf", ".nan", "1", "-1",
+                                    "0x1F", "1_000", "1e3", ".5", "+", "-", ".", "1.2.3", "name", "namespace", "weight",
+                                    "totalReplicas", "c0001", "*", "<<", "a b", "0o", "99999999999999999999"};
+  // And every string of up to three characters from an alphabet that reaches the number and word rules.
+  const std::string alphabet = "0159.+-_eExXoOnNyYtTfF~ab";
+  for (char a : alphabet) {
+    texts.emplace_back(1, a);
+    for (char b : alphabet) {
+      texts.push_back(std::string{a, b});
+      for (char c : alphabet) texts.push_back(std::string{a, b, c});
+    }
+  }
+  for (const auto& t : texts) {
+    INFO("'" << t << "'");
+    auto r = gitfed::render::resolvePlainScalar(t);
+    CHECK(gitfed::render::plainScalarIsString(t) == (r && r->is_string() && r->get<std::string>() == t));
+  }
 }

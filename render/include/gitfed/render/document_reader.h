@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,16 @@ struct ReadOutcome {
 // left out and reported; reading goes on with the next document when the
 // syntax allows it.
 ReadOutcome readYamlStream(std::string_view text, const ReadLimits& limits = {});
+
+// The two ways readYamlStream reads, apart (for tests). readSimpleYamlStream
+// reads the subset of YAML nearly every manifest is written in (printable
+// ASCII; block collections; flow collections, plain and quoted scalars on one
+// line; comments; `---`) without libyaml, and returns nullopt for anything
+// else and for every error; readYamlStream then uses
+// readYamlStreamWithLibyaml, the reference. Where the first reads, both give
+// the same outcome.
+std::optional<ReadOutcome> readSimpleYamlStream(std::string_view text, const ReadLimits& limits = {});
+ReadOutcome readYamlStreamWithLibyaml(std::string_view text, const ReadLimits& limits = {});
 
 // One JSON document (strings stay strings, numbers stay numbers). Duplicate
 // keys are an error, as in YAML.

@@ -73,7 +73,8 @@ std::int64_t planShareIndexed(const std::vector<const std::string*>& names,
 // ascending, each once), else `others` (nullopt: plan 0), so the planner runs
 // over groups of equal clusters instead of each cluster. Only the clusters
 // tied with `self` on weight and score are ranked by hash, each from its
-// cached FNV-1 prefix (prefixes[i] == fnv1Prefix(*names[i])), and the ranking
+// cached FNV-1 prefix (prefixes[i] == fnv1Continue(fnv1Prefix(*names[i]),
+// keyPrefix): the planner's key is keyPrefix + key), and the ranking
 // stops as soon as the share is decided. Same result as planShareIndexed over
 // the expanded preferences (tested on seeded fleets); falls back to it for
 // inputs validate refuses.
@@ -82,6 +83,7 @@ struct GroupedFleet {
   const std::vector<std::uint32_t>& prefixes;
   const std::vector<std::pair<std::size_t, ClusterPreference>>& entries;
   std::optional<ClusterPreference> others;
+  std::string_view keyPrefix = {};
 };
 std::int64_t planShareGrouped(const GroupedFleet& fleet, std::int64_t totalReplicas, std::string_view key,
                               std::size_t self);

@@ -232,6 +232,11 @@ struct ScheduleFleet {
   std::vector<const std::string*> names;
   std::vector<std::uint32_t> prefixes;
   std::size_t self = SIZE_MAX;
+  // For a namespace of several RSPs (their keys all begin "namespace/"): the
+  // state after each name and "namespace/", so each RSP hashes only its name.
+  // Filled by cacheNamespaces (a render does, once), bounded in size.
+  std::map<std::string, std::vector<std::uint32_t>, std::less<>> namespacePrefixes;
+  void cacheNamespaces(const Repository& repo);
 };
 // scheduleOf(repo, schedule, &fleet.cluster), the same plan by the render's short way (section 8.3).
 SchedulePlan scheduleOf(const Repository& repo, const ReplicaSchedule& schedule, const ScheduleFleet& fleet);

@@ -19,6 +19,10 @@ namespace gitfed::render {
 // `.inf`, `-.inf` and `.nan` are errors: JSON cannot hold them.
 Result<nlohmann::json> resolvePlainScalar(std::string_view text);
 
+// Whether resolvePlainScalar(text) is the string `text` itself (without
+// making it: a key's common case).
+bool plainScalarIsString(std::string_view text);
+
 // Resolves a scalar carrying an explicit tag (`!!str`, `!!int`, ...). Unknown
 // tags read as strings, as in go-yaml v2.
 Result<nlohmann::json> resolveTaggedScalar(std::string_view tag, std::string_view text);
