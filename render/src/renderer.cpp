@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "gitfed/render/public_key.h"
 #include "gitfed/render/tenant.h"
 #include "gitfed/render/writer.h"
 
@@ -169,7 +170,7 @@ struct PendingTypeConfig {
 // is parsed); merge() then joins the files in order.
 class Loader {
  public:
-  Loader(Repository& repo) : repo_(repo) {}
+  Loader(Repository& repo, bool registryOnly = false) : repo_(repo), registryOnly_(registryOnly) {}
   std::vector<PendingTypeConfig> typeConfigs;
 
   void add(json&& doc, const SourceRef& source) {
@@ -193,6 +194,7 @@ class Loader {
     std::string id = identityOf(k, ns ? ns->get<std::string>() : "", name->get<std::string>());
 
     if (av == "gitfed.io/v1alpha1" && k == "Cluster") return addCluster(doc, source, id);
+    if (registryOnly_ && !(av == "gitfed.io/v1alpha1" && k == "Tenant")) return;
     if (av == "core.kubefed.io/v1beta1" && k == "FederatedTypeConfig") return addTypeConfig(doc, source, id);
     if (k == "ReplicaSchedulingPreference") {
       if (av != "scheduling.kubefed.io/v1alpha1")
@@ -268,6 +270,19 @@ class Loader {
           return err(source, id + ": label \"" + key + "\" must be a string (quote it), not " + typeName(value));
         if (!isValidLabelKey(key)) return err(source, id + ": invalid label key \"" + key + "\"");
         entry.labels[key] = value.get<std::string>();
+      }
+    }
+    if (const json* spec = member(doc, "spec")) {
+      if (!spec->is_object()) return err(source, id + ": spec must be a mapping, not " + typeName(*spec));
+      for (const auto& [field, value] : spec->items())
+        if (field != "statusPublicKey")
+          return err(source, id + ": unknown field spec." + field + " (a Cluster's spec has statusPublicKey only)");
+      if (const json* key = member(*spec, "statusPublicKey")) {
+        if (!key->is_string())
+          return err(source, id + ": spec.statusPublicKey must be a string (a PEM public key), not " + typeName(*key));
+        auto pem = parseStatusPublicKey(key->get_ref<const std::string&>());
+        if (!pem) return err(source, id + ": spec.statusPublicKey: " + pem.error());
+        entry.statusPublicKey = std::move(*pem);
       }
     }
     entry.identity = id;
@@ -540,6 +555,7 @@ class Loader {
   }
 
   Repository& repo_;
+  bool registryOnly_ = false;
 };
 
 // ---------------------------------------------------------------- rendering
@@ -626,7 +642,7 @@ FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions
   FilePart fp;
   ReadOutcome read = readFile(tree, file, options);
   fp.part.errors = std::move(read.errors);
-  Loader loader(fp.part);
+  Loader loader(fp.part, options.registryOnly);
   std::vector<Document> objects;
   std::vector<Diagnostic> listErrors;
   for (auto& d : read.documents) {
