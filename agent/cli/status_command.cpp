@@ -49,8 +49,9 @@ constexpr const char* kStatusUsage =
     "  --status-branch NAME    (default gitfed-status)\n"
     "  --stale-after DURATION  e.g. 90s, 15m, 2h (default 15m)\n"
     "  --cache DIR             keep the fetched status branch here (default: a temporary directory)\n"
-    "  --public-keys FILE|DIR  verify per-cluster reports: lines \"CLUSTER PEM-FILE\", or a directory\n"
-    "                          of CLUSTER.pub PEM files (the registry's keys)\n"
+    "  --public-keys FILE|DIR  verify per-cluster reports with these keys: lines \"CLUSTER PEM-FILE\", or a\n"
+    "                          directory of CLUSTER.pub PEM files (default: the spec.statusPublicKey of each\n"
+    "                          Cluster entry of the registry, at the config branch's newest commit)\n"
     "  credentials, read from files, for a URL:\n"
     "  --username NAME | --username-file FILE, --password-file FILE | --token-file FILE,\n"
     "  --ca-file FILE, --ssh-key FILE, --known-hosts FILE, --timeout DURATION (default 30s)\n";
@@ -173,7 +174,7 @@ void printTable(const status::FleetStatus& fleet, const std::vector<status::Clus
   std::size_t bad = 0;
   for (const auto& [name, o] : fleet.origins) bad += o.signature == status::SignatureState::Bad ? 1u : 0u;
   std::string extra;
-  if (refs) extra = "; " + std::to_string(fleet.refs) + " per-cluster refs";
+  if (refs) extra = "; " + std::to_string(fleet.refs) + " per-cluster refs, keys: " + fleet.keySource;
   if (bad) extra += "; " + std::to_string(bad) + " BAD SIGNATURE";
   std::printf("%zu cluster%s; %zu not on the newest revision (*); %zu stale%s\n", rows.size(),
               rows.size() == 1 ? "" : "s", behind, stale, extra.c_str());
@@ -382,13 +383,14 @@ int statusCommand(const Args& args) {
     }
     keys = std::move(*loaded);
   }
+  // Without --public-keys the reader takes the registry's keys (reader.h).
   git::Libgit2 libgit2;
   status::Result<status::FleetStatus> fleet;
   std::error_code ec;
   ScratchDir scratch;
   std::filesystem::path readFrom = repository;  // where the status branch's history is, once read
   if (std::filesystem::is_directory(repository, ec)) {
-    fleet = status::readLocalFleetStatus(repository, statusBranch, branch);
+    fleet = status::readLocalFleetStatus(repository, statusBranch, branch, publicKeys.empty() ? nullptr : &keys);
   } else {
     auto url = git::parseRemoteUrl(repository);
     if (!url) {
@@ -405,6 +407,7 @@ int statusCommand(const Args& args) {
     return 1;
   }
   for (const auto& w : fleet->warnings) std::fprintf(stderr, "gitfed status: warning: %s\n", w.c_str());
+  if (!publicKeys.empty() && fleet->refs > 0) fleet->keySource = "--public-keys " + publicKeys;
   const auto now = status::Clock::now();
   if (!htmlFile.empty()) return writePage(*fleet, readFrom, htmlFile, groupBy, historyWindow, staleAfter, now);
   std::vector<status::ClusterRow> rows;
@@ -434,6 +437,7 @@ int statusCommand(const Args& args) {
                 {"revision", fleet->configRevision ? json(*fleet->configRevision) : json(nullptr)}}},
               {"clusters", json::array()}};
     j["refs"] = fleet->refs;
+    j["publicKeys"] = fleet->keySource;
     for (const auto& r : rows) {
       json row = rowJson(r);
       row["report"] = originJson(*fleet, r.name);

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "gitfed/render/depends_on.h"
+#include "gitfed/render/public_key.h"
 #include "gitfed/render/tenant.h"
 #include "gitfed/render/writer.h"
 
@@ -170,7 +171,7 @@ struct PendingTypeConfig {
 // is parsed); merge() then joins the files in order.
 class Loader {
  public:
-  Loader(Repository& repo) : repo_(repo) {}
+  Loader(Repository& repo, bool registryOnly = false) : repo_(repo), registryOnly_(registryOnly) {}
   std::vector<PendingTypeConfig> typeConfigs;
 
   void add(json&& doc, const SourceRef& source) {
@@ -194,6 +195,7 @@ class Loader {
     std::string id = identityOf(k, ns ? ns->get<std::string>() : "", name->get<std::string>());
 
     if (av == "gitfed.io/v1alpha1" && k == "Cluster") return addCluster(doc, source, id);
+    if (registryOnly_ && !(av == "gitfed.io/v1alpha1" && k == "Tenant")) return;
     if (av == "core.kubefed.io/v1beta1" && k == "FederatedTypeConfig") return addTypeConfig(doc, source, id);
     if (k == "ReplicaSchedulingPreference") {
       if (av != "scheduling.kubefed.io/v1alpha1")
@@ -272,7 +274,18 @@ class Loader {
       }
     }
     if (const json* spec = member(doc, "spec")) {
-      if (!spec->is_object()) return err(source, id + ": spec must be a mapping");
+      if (!spec->is_object()) return err(source, id + ": spec must be a mapping, not " + typeName(*spec));
+      for (const auto& [field, value] : spec->items())
+        if (field != "statusPublicKey" && field != "suspend" && field != "suspendReason")
+          return err(source, id + ": unknown field spec." + field +
+                                 " (a Cluster's spec has statusPublicKey, suspend and suspendReason only)");
+      if (const json* key = member(*spec, "statusPublicKey")) {
+        if (!key->is_string())
+          return err(source, id + ": spec.statusPublicKey must be a string (a PEM public key), not " + typeName(*key));
+        auto pem = parseStatusPublicKey(key->get_ref<const std::string&>());
+        if (!pem) return err(source, id + ": spec.statusPublicKey: " + pem.error());
+        entry.statusPublicKey = std::move(*pem);
+      }
       if (const json* v = member(*spec, "suspend")) {
         if (!v->is_boolean()) return err(source, id + ": spec.suspend must be true or false, not " + typeName(*v));
         entry.suspend = v->get<bool>();
@@ -552,6 +565,7 @@ class Loader {
   }
 
   Repository& repo_;
+  bool registryOnly_ = false;
 };
 
 // ---------------------------------------------------------------- rendering
@@ -638,7 +652,7 @@ FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions
   FilePart fp;
   ReadOutcome read = readFile(tree, file, options);
   fp.part.errors = std::move(read.errors);
-  Loader loader(fp.part);
+  Loader loader(fp.part, options.registryOnly);
   std::vector<Document> objects;
   std::vector<Diagnostic> listErrors;
   for (auto& d : read.documents) {

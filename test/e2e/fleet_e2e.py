@@ -13,7 +13,8 @@ Scenarios, in order (each builds on the state the previous one left):
   first-sync     all three clusters converge to the first commit
   override       a commit changing the override of one label (release-channel:
                  canary) changes only the clusters with that label
-  drift          `kubectl edit` in one cluster is healed and reported
+  drift          `kubectl edit` in one cluster is healed and reported (on the
+                 cluster's ref, read through `gitfed status`; not on the branch)
   broken         a commit with a broken file: nothing applied anywhere, every
                  cluster reports the error with file and line
   fix            the fix commit: all recover
@@ -44,6 +45,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -469,6 +471,49 @@ def scenario_override(env):
         require(changed == ["Deployment/shop/web"], "%s: only Deployment shop/web written (%s)" % (c, changed))
 
 
+class ReportWatcher:
+    """Keeps every distinct report of one cluster that `gitfed status --cluster
+    NAME -o json` reads from the server's repository (the newer of the
+    cluster's ref refs/gitfed/status/NAME and its file on the status branch).
+    A report that changes neither the phase nor a revision goes to the ref
+    only, and lives there until the cluster's next report replaces it (a
+    parentless commit per report): the watcher polls from before the change
+    so that it sees it. Stopped with stop()."""
+
+    def __init__(self, env, cluster):
+        self.env, self.cluster = env, cluster
+        self.seen = []  # (where, sequence, sync.message), in the order first seen
+        self.errors = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self):
+        while not self._stop.is_set():
+            r = run([self.env.binary, "status", "--cluster", self.cluster, "--output", "json", self.env.bare],
+                    check=False, timeout=30)
+            if r.returncode == 0:
+                j = json.loads(r.stdout)
+                origin = j["status"]["report"]
+                entry = (origin["from"], origin.get("sequence", 0), j["sync"].get("message", ""))
+                with self._lock:
+                    if not self.seen or self.seen[-1] != entry:
+                        self.seen.append(entry)
+            else:
+                with self._lock:
+                    self.errors.append(r.stderr[-500:])
+            self._stop.wait(0.2)
+
+    def reports(self):
+        with self._lock:
+            return list(self.seen)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+
 def edit(cluster, kind, name, ns, sed):
     """kubectl edit, with sed as the editor."""
     cluster.kubectl("edit", kind, name, "-n", ns, env={"KUBE_EDITOR": "sed -i -e '%s'" % sed, "EDITOR": ""})
@@ -478,6 +523,15 @@ def scenario_drift(env):
     staging = env.clusters["staging-eu-west"]
     agent = env.leader_of("staging-eu-west")
     require(staging.get("configmap", "web-config", "shop")["data"]["LOG_LEVEL"] == "debug", "staging LOG_LEVEL is debug")
+    branch_before = env.branch_subjects("staging-eu-west")
+    watcher = ReportWatcher(env, "staging-eu-west")
+    try:
+        _scenario_drift(env, staging, agent, watcher, branch_before)
+    finally:
+        watcher.stop()
+
+
+def _scenario_drift(env, staging, agent, watcher, branch_before):
     edit(staging, "configmap", "web-config", "shop", "s/LOG_LEVEL: debug/LOG_LEVEL: trace/")
     require(staging.get("configmap", "web-config", "shop")["data"]["LOG_LEVEL"] == "trace", "kubectl edit: LOG_LEVEL trace")
     t0 = time.time()
@@ -487,12 +541,21 @@ def scenario_drift(env):
     healed = [l for l in agent.log_lines() if l.get("msg") == "reconciled" and l.get("healed", 0) >= 1]
     require(healed, "the agent logged the round that healed it (healed: %d)" % (healed[-1]["healed"] if healed else 0))
 
+    # The healing changes neither the phase nor a revision: it is reported
+    # on the cluster's ref only (docs/status-spec.md, "Per-cluster reports"),
+    # which `gitfed status` reads with the branch.
     def reported():
-        r = run(["git", "--git-dir", env.bare, "log", "-p", "--format=%s", "gitfed-status", "--",
-                 "clusters/staging-eu-west.yaml"])
-        return "1 healed" in r.stdout
-    wait_for("the healing reported on the status branch", reported, 30)
-    ok("the status branch recorded it (sync.message: \"1 healed\")")
+        return [r for r in watcher.reports() if "1 healed" in r[2]]
+    healing, _ = wait_for("the healing reported on the cluster's ref (gitfed status)", reported, 30)
+    where, sequence, message = healing[0]
+    require(where == "ref", "gitfed status read it from refs/gitfed/status/staging-eu-west (report #%d: \"%s\")"
+            % (sequence, message))
+    require(not watcher.errors, "gitfed status read the cluster's report at every poll (%d reports seen)"
+            % len(watcher.reports()))
+    # Nothing about it on the people's branch: no headline change.
+    branch_after = env.branch_subjects("staging-eu-west")
+    require(branch_after == branch_before, "the status branch got no commit for it (%d commits of the cluster, as before)"
+            % len(branch_after))
     require(env.agents["us"].metric("gitfed_objects", {"state": "Drifted"}) == 0, "other clusters saw no drift")
     del t0
 
@@ -783,12 +846,15 @@ def scenario_page(env):
     import chromium
     require(chromium.binary(), "chromium is installed (scripts/setup)")
     page = os.path.join(env.work, "fleet-page.html")
-    # One commit for the page and for the oracle (`gitfed status` in JSON, and
-    # git log): the agents keep reporting meanwhile.
-    run(["git", "--git-dir", env.bare, "branch", "-f", "page-snapshot", "gitfed-status"])
-    snap = ["--status-branch", "page-snapshot"]
-    run([env.binary, "status", "--html", page, "--group-by", "region"] + snap + [env.bare])
-    rows = {c["name"]: c for c in json.loads(run([env.binary, "status", "--output", "json"] + snap + [env.bare]).stdout)["clusters"]}
+    # One snapshot for the page and for the oracle (`gitfed status` in JSON,
+    # and git log): the agents keep reporting meanwhile, to the branch and to
+    # their refs (refs/gitfed/status/*, which `gitfed status` reads too), so
+    # the snapshot is a mirror of the server's repository, every ref in it.
+    snapshot = os.path.join(env.work, "page-snapshot.git")
+    shutil.rmtree(snapshot, ignore_errors=True)
+    run(["git", "clone", "-q", "--mirror", env.bare, snapshot])
+    run([env.binary, "status", "--html", page, "--group-by", "region", snapshot])
+    rows = {c["name"]: c for c in json.loads(run([env.binary, "status", "--output", "json", snapshot]).stdout)["clusters"]}
     dom, console, _ = chromium.load("file://" + page)
     require(console == [], "no console message on the fleet page: %r" % console[:5])
     root = chromium.parse(dom)
@@ -797,12 +863,12 @@ def scenario_page(env):
     for name in CLUSTERS:
         shown = "Stale" if rows[name]["stale"] else rows[name]["phase"]
         require(tiles[name].attrs["data-phase"] == shown, "%s's tile is %s" % (name, shown))
-        report = json.loads(run([env.binary, "status", "--cluster", name, "--output", "json"] + snap + [env.bare]).stdout)
+        report = json.loads(run([env.binary, "status", "--cluster", name, "--output", "json", snapshot]).stdout)
         want = [(e.get("file", ""), str(e.get("line", 0))) for e in report["sync"].get("errors", [])]
         details = next(root.find_all("details", id="cluster-" + name))
         got = [(li.attrs["data-file"], li.attrs["data-line"]) for li in details.find_all("li", cls="error")]
         require(got == want[:50], "%s: the page lists its %d errors with file and line" % (name, len(want)))
-        commits = len(run(["git", "--git-dir", env.bare, "log", "--format=%H", "page-snapshot", "--",
+        commits = len(run(["git", "--git-dir", snapshot, "log", "--format=%H", "gitfed-status", "--",
                            "clusters/%s.yaml" % name]).stdout.split())
         row = next(root.find_all("div", cls="trow", data_cluster=name))
         segs = list(row.find_all("rect", cls="seg"))

@@ -193,7 +193,7 @@ const std::vector<Option>& options() {
     add("heartbeat", "status.heartbeat", "DURATION", "commit an unchanged report after this long (default 0: never)",
         duration("heartbeat", [](AgentConfig& c, Duration d) { c.status.heartbeat = d; }));
     add("status-refs", "status.clusterRefs", "",
-        "also write each report to refs/gitfed/status/<cluster>; the branch then gets phase and revision changes only (default false)",
+        "also write each report to refs/gitfed/status/<cluster>; the branch then gets phase and revision changes only (default true; --no-status-refs)",
         boolean("status-refs", [](AgentConfig& c, bool b) { c.status.clusterRefs = b; }));
     add("status-signing-key", "status.signingKeyFile", "FILE", "an Ed25519 private key (PEM) signing the per-cluster reports",
         with([](AgentConfig& c, const std::string& s) { c.status.signingKeyFile = s; }));

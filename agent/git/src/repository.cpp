@@ -212,6 +212,32 @@ Result<std::optional<std::string>> Repository::resolveRef(const std::string& nam
   return std::optional<std::string>{oidHex(oid)};
 }
 
+Result<std::vector<RemoteRef>> Repository::listRefs(const std::string& prefix) const {
+  const std::string context = "list refs " + prefix + "*";
+  git_reference_iterator* it = nullptr;
+  const std::string glob = prefix + "*";
+  if (int rc = git_reference_iterator_glob_new(&it, impl_->repo.get(), glob.c_str()); rc < 0)
+    return std::unexpected(libgit2Error(rc, context));
+  detail::ReferenceIteratorPtr iterator(it);
+  std::vector<RemoteRef> out;
+  for (;;) {
+    git_reference* ref = nullptr;
+    int rc = git_reference_next(&ref, it);
+    if (rc == GIT_ITEROVER) break;
+    if (rc < 0) return std::unexpected(libgit2Error(rc, context));
+    detail::ReferencePtr owned(ref);
+    git_reference* resolved = nullptr;
+    if (git_reference_resolve(&resolved, ref) < 0) {  // a dangling symbolic ref: not a report
+      git_error_clear();
+      continue;
+    }
+    detail::ReferencePtr resolvedPtr(resolved);
+    if (const git_oid* oid = git_reference_target(resolved)) out.push_back({git_reference_name(ref), oidHex(*oid), ""});
+  }
+  std::sort(out.begin(), out.end(), [](const RemoteRef& a, const RemoteRef& b) { return a.name < b.name; });
+  return out;
+}
+
 Result<std::string> Repository::peelToCommit(const std::string& objectId) const {
   const std::string context = "peel " + objectId;
   auto oid = parseOid(objectId, context);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gitfed/git/repository.h"
+#include "gitfed/status/registry_keys.h"
 #include "report_tree.h"
 
 namespace gitfed::status {
@@ -10,6 +11,7 @@ namespace {
 
 constexpr const char* kStatusRef = "refs/gitfed/read/branch";
 constexpr const char* kFleetRefs = "refs/gitfed/read/fleet/";
+constexpr const char* kConfigRef = "refs/gitfed/read/config";
 
 Result<std::optional<std::string>> localBranch(const git::Repository& repo, const std::string& name) {
   for (const std::string& ref : {"refs/remotes/origin/" + name, "refs/heads/" + name}) {
@@ -22,6 +24,41 @@ Result<std::optional<std::string>> localBranch(const git::Repository& repo, cons
     }
   }
   return std::optional<std::string>{};
+}
+
+// Every per-cluster ref's report into `fleet`, verified with `keys` when
+// given, else with the registry's keys at the config branch's commit (which
+// must then be in `repo`; a registry that cannot be read leaves every
+// signed report `no key`, with a warning).
+void mergeRefs(const git::Repository& repo, FleetStatus& fleet, const std::vector<git::RemoteRef>& refs,
+               const PublicKeys* keys) {
+  fleet.refs = refs.size();
+  RegistryKeys registry;
+  if (!keys && !refs.empty()) {
+    if (!fleet.configRevision) {
+      fleet.keySource = "none (no branch " + fleet.configBranch + ", so no registry)";
+    } else if (auto read = registryKeysAt(repo, *fleet.configRevision); !read) {
+      fleet.warnings.push_back("registry of " + fleet.configBranch + " at " + shortId(*fleet.configRevision) + ": " +
+                               read.error().format());
+      fleet.keySource = "none (the registry could not be read)";
+    } else {
+      registry = std::move(*read);
+      for (const auto& e : registry.errors)
+        fleet.warnings.push_back("registry of " + fleet.configBranch + " at " + shortId(*fleet.configRevision) + ": " + e);
+      fleet.keySource = "registry of " + fleet.configBranch + " at " + shortId(*fleet.configRevision) + " (" +
+                        std::to_string(registry.keys.size()) + " of " + std::to_string(registry.clusters) +
+                        " clusters with a key)";
+    }
+    keys = &registry.keys;
+  }
+  for (const auto& r : refs) {
+    auto report = readRefReport(repo, r.oid);
+    if (!report) {
+      fleet.warnings.push_back(r.name + ": " + report.error().format());
+      continue;
+    }
+    mergeRefReport(fleet, r.name, *report, keys);
+  }
 }
 
 }  // namespace
@@ -133,6 +170,10 @@ Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std:
       }
     }
     if (missingRef) specs.push_back("+" + std::string(kClusterRefPrefix) + "*:" + kFleetRefs + "*");
+    // The registry verifies the refs' signatures: the config branch's commit
+    // comes in the same fetch (its history the first time, the new commits after).
+    if (!keys && !clusterRefs.empty() && out.configRevision && !repo->hasObject(*out.configRevision))
+      specs.push_back("+" + configRef + ":" + kConfigRef);
     return specs;
   });
   if (!outcome) return std::unexpected(outcome.error());
@@ -142,21 +183,14 @@ Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std:
                      "status " + remote.url);
   if (found)
     if (auto r = readReportTree(*repo, out.statusCommit, out.clusters, out.warnings); !r) return std::unexpected(r.error());
-  out.refs = clusterRefs.size();
   for (const auto& c : out.clusters) out.origins[c.name] = ReportOrigin{};
-  for (const auto& r : clusterRefs) {
-    auto report = readRefReport(*repo, r.oid);
-    if (!report) {
-      out.warnings.push_back(r.name + ": " + report.error().format());
-      continue;
-    }
-    mergeRefReport(out, r.name, *report, keys);
-  }
+  if (keys) out.keySource = "given";
+  mergeRefs(*repo, out, clusterRefs, keys);
   return out;
 }
 
 Result<FleetStatus> readLocalFleetStatus(const std::filesystem::path& clone, const std::string& statusBranch,
-                                         const std::string& configBranch) {
+                                         const std::string& configBranch, const PublicKeys* keys) {
   auto repo = git::Repository::open(clone);
   if (!repo) return std::unexpected(repo.error());
   FleetStatus out;
@@ -164,15 +198,24 @@ Result<FleetStatus> readLocalFleetStatus(const std::filesystem::path& clone, con
   out.configBranch = configBranch;
   auto status = localBranch(*repo, statusBranch);
   if (!status) return std::unexpected(status.error());
-  if (!*status)
+  auto refs = repo->listRefs(std::string(kClusterRefPrefix));
+  if (!refs) return std::unexpected(refs.error());
+  if (!*status && refs->empty())
     return git::fail(ErrorCode::NotFound,
-                     "no branch " + statusBranch + " (neither origin/" + statusBranch + " nor a local one; git fetch?)",
+                     "no branch " + statusBranch + " (neither origin/" + statusBranch +
+                         " nor a local one) and no refs/gitfed/status/* (git fetch origin " + statusBranch +
+                         " 'refs/gitfed/status/*:refs/gitfed/status/*'?)",
                      "status " + clone.string());
-  out.statusCommit = **status;
   auto config = localBranch(*repo, configBranch);
   if (!config) return std::unexpected(config.error());
   out.configRevision = *config;
-  if (auto r = readReportTree(*repo, out.statusCommit, out.clusters, out.warnings); !r) return std::unexpected(r.error());
+  if (*status) {
+    out.statusCommit = **status;
+    if (auto r = readReportTree(*repo, out.statusCommit, out.clusters, out.warnings); !r) return std::unexpected(r.error());
+  }
+  for (const auto& c : out.clusters) out.origins[c.name] = ReportOrigin{};
+  if (keys) out.keySource = "given";
+  mergeRefs(*repo, out, *refs, keys);
   return out;
 }
 

@@ -9,7 +9,10 @@
 //   at the next write;
 // - the people's branch, refused by a hook during a storm, catches up;
 // - `gitfed status` reads the fleet in one connection, says where each
-//   report came from, and shows a forged report as BAD SIGNATURE.
+//   report came from, and shows a forged report as BAD SIGNATURE;
+// - without --public-keys, the keys are the registry's (a Cluster's
+//   spec.statusPublicKey on the config branch): a report forged for another
+//   cluster is BAD SIGNATURE, a bad key field a warning with file and line.
 
 #include <catch2/catch.hpp>
 
@@ -410,4 +413,67 @@ TEST_CASE("gitfed status reads the fleet's refs and shows a forged report", "[re
   CHECK(table.out.find("BAD SIGNATURE") != std::string::npos);
   CHECK(table.out.find("1 BAD SIGNATURE") != std::string::npos);
   CHECK(table.out.find("4 per-cluster refs") != std::string::npos);
+}
+
+TEST_CASE("gitfed status verifies the refs with the registry's keys", "[refs-registry]") {
+  git::Libgit2 lib;
+  for (int transport : {0, 1}) {
+    DYNAMIC_SECTION(transportName(transport)) {
+      ServerRepo repo("status-refs-registry");
+      seedBranch(repo);
+      TempDir secrets, caches;
+      auto o = optionsFor(transport, repo, secrets);
+      auto c1Key = status::ReportSigner::generate(), c2Key = status::ReportSigner::generate();
+      REQUIRE(c1Key);
+      REQUIRE(c2Key);
+      auto entry = [](const std::string& name, const std::string& pem) {
+        std::string yaml = "apiVersion: gitfed.io/v1alpha1\nkind: Cluster\nmetadata: {name: " + name +
+                           "}\nspec:\n  statusPublicKey: |\n";
+        std::istringstream lines(pem);
+        for (std::string line; std::getline(lines, line);) yaml += "    " + line + "\n";
+        return yaml;
+      };
+      // The registry in one file: c1 and c2 with their keys, c3 with a private key pasted by mistake, at line 19.
+      repo.commit("clusters.yaml", entry("c1", (*c1Key)->publicKeyPem()) + "---\n" + entry("c2", (*c2Key)->publicKeyPem()) +
+                                       "---\n" + entry("c3", "-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----\n"),
+                  "main");
+      auto t0 = status::Clock::now();
+      {
+        Agent c1(caches.path() / "c1", o, "c1", *c1Key);
+        REQUIRE(c1.writer->write(report("c1", 1, t0)));
+        // c2's report written with c1's credentials and c1's key: a forgery the registry's key exposes.
+        Agent c2(caches.path() / "c2", o, "c2", *c1Key);
+        REQUIRE(c2.writer->write(report("c2", 2, t0)));
+        Agent c3(caches.path() / "c3", o, "c3", *c2Key);
+        REQUIRE(c3.writer->write(report("c3", 3, t0)));
+      }
+      std::string cmd = std::string(GITFED_BINARY) + " status " + shellQuote(o.url) + " -o json --cache " +
+                        shellQuote((caches.path() / "reader").string());
+      if (transport == 0)
+        cmd += " --username-file " + shellQuote(o.credentials.usernameFile.string()) + " --password-file " +
+               shellQuote(o.credentials.passwordFile.string()) + " --ca-file " + shellQuote(o.credentials.caFile.string());
+      else
+        cmd += " --ssh-key " + shellQuote(o.credentials.sshKeyFile.string()) + " --known-hosts " +
+               shellQuote(o.credentials.knownHostsFile.string());
+      auto r = gitfed::test::run(cmd);
+      INFO(cmd << "\n" << r.err);
+      REQUIRE(r.status == 0);
+      CHECK(r.err.find("gitfed status: warning: registry of main at ") != std::string::npos);
+      CHECK(r.err.find(": clusters.yaml:19: Cluster c3: spec.statusPublicKey: a private key:") != std::string::npos);
+      CHECK(r.err.find("MC4CAQAw") == std::string::npos);  // never quoted
+      auto j = nlohmann::json::parse(r.out);
+      CHECK(j["publicKeys"].get<std::string>().find("(2 of 2 clusters with a key)") != std::string::npos);
+      std::map<std::string, std::string> sig;
+      for (const auto& c : j["clusters"]) sig[c["name"].get<std::string>()] = c["report"]["signature"].get<std::string>();
+      CHECK(sig == std::map<std::string, std::string>{{"c1", "signed"}, {"c2", "BAD SIGNATURE"}, {"c3", "no key"}});
+      // Warm (the config commit cached), the same verdicts.
+      auto again = gitfed::test::run(cmd);
+      REQUIRE(again.status == 0);
+      std::map<std::string, std::string> warm;
+      auto warmJson = nlohmann::json::parse(again.out);
+      for (const auto& c : warmJson["clusters"])
+        warm[c["name"].get<std::string>()] = c["report"]["signature"].get<std::string>();
+      CHECK(warm == sig);
+    }
+  }
 }

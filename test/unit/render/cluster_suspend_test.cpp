@@ -51,5 +51,5 @@ TEST_CASE("registry: a wrong spec.suspend or spec.suspendReason is an error with
   };
   CHECK(bad("{suspend: \"yes\"}") == "clusters.yaml:1: Cluster eu: spec.suspend must be true or false, not a string");
   CHECK(bad("{suspend: true, suspendReason: 3}") == "clusters.yaml:1: Cluster eu: spec.suspendReason must be a string, not a number");
-  CHECK(bad("[suspend]") == "clusters.yaml:1: Cluster eu: spec must be a mapping");
+  CHECK(bad("[suspend]") == "clusters.yaml:1: Cluster eu: spec must be a mapping, not a list");
 }

@@ -29,6 +29,11 @@ struct LoadOptions {
   std::uint64_t maxFileBytes = 8u << 20;
   ReadLimits limits;
   unsigned threads = 0;  // files are read in parallel; 0: one per core
+  // Keep the registry only (Cluster entries, and the Tenants that decide
+  // which files may hold them): what a reader of the fleet's status needs.
+  // Every file is still read, and its errors kept; other documents are not
+  // checked, and the result renders nothing.
+  bool registryOnly = false;
 };
 
 // Where a document came from.
@@ -49,6 +54,9 @@ struct ClusterEntry {
   std::string name;
   std::string identity;  // "Cluster name", for messages
   Labels labels;
+  // spec.statusPublicKey: the Ed25519 key (canonical PEM, public_key.h) that
+  // verifies the cluster's signed status reports; "" when it has none.
+  std::string statusPublicKey;
   SourceRef source;
   bool suspend = false;       // spec.suspend: the agent applies nothing (section 3)
   std::string suspendReason;  // spec.suspendReason

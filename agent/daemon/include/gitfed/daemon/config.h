@@ -50,10 +50,9 @@ struct StatusConfig {
   std::string email = "gitfed@localhost";
   Duration heartbeat{0};  // commit an unchanged report after this long; 0: never
   // Issue 15: every report also goes to refs/gitfed/status/<cluster>, and the
-  // branch gets headline changes only (docs/status-spec.md). Off by default
-  // until the e2e suite reads the refs (it looks for non-headline changes on
-  // the branch).
-  bool clusterRefs = false;
+  // branch gets headline changes only (docs/status-spec.md). Off
+  // (--no-status-refs): every report to the branch, as before issue 15.
+  bool clusterRefs = true;
   std::filesystem::path signingKeyFile;  // Ed25519 PEM signing the per-cluster reports; empty: unsigned
 };
 

@@ -129,6 +129,9 @@ class Repository {
 
   // The object a ref points to (nullopt when the ref does not exist).
   Result<std::optional<std::string>> resolveRef(const std::string& name) const;
+  // The local refs whose names start with `prefix` (e.g. "refs/gitfed/status/"),
+  // symbolic ones resolved, sorted by name.
+  Result<std::vector<RemoteRef>> listRefs(const std::string& prefix) const;
   // The commit a ref or object id leads to (tags peeled).
   Result<std::string> peelToCommit(const std::string& objectId) const;
   Result<void> setRef(const std::string& name, const std::string& objectId, const std::string& logMessage);

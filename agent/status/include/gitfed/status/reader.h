@@ -4,7 +4,8 @@
 // two wins; docs/status-spec.md, "Reading the fleet in one round trip"), and
 // the newest revision of the config branch to compare with, from a remote
 // (one connection: the advertisement, then one fetch of what the cache
-// lacks) or from a local clone (the branch only). What `gitfed
+// lacks) or from a local clone (its branch and refs), the refs verified
+// with the registry's public keys (registry_keys.h). What `gitfed
 // status` shows. Plain functions; thread-safe as long as callers do not share
 // a cache directory.
 
@@ -32,9 +33,6 @@ struct ReportOrigin {
 };
 const char* toString(ReportOrigin::Where w);  // "branch", "ref"
 
-// Public keys of the registry's clusters: name -> PEM.
-using PublicKeys = std::map<std::string, std::string>;
-
 struct FleetStatus {
   std::string statusBranch;
   std::string statusCommit;                   // the status branch's tip
@@ -44,6 +42,10 @@ struct FleetStatus {
   std::vector<std::string> warnings;          // files that are not valid reports
   std::map<std::string, ReportOrigin> origins;  // by cluster name: where its report came from
   std::size_t refs = 0;                         // per-cluster refs advertised
+  // Whose public keys verified the refs' signatures: "given" (the caller's),
+  // "registry of main at 1a2b3c4 (3 of 4 clusters with a key)", or why there
+  // were none; "" when there are no refs.
+  std::string keySource;
 };
 
 // Takes a per-cluster ref's report into `fleet`: checked (the ref's name,
@@ -53,17 +55,25 @@ struct FleetStatus {
 // warning. `clusters` stays sorted by name.
 void mergeRefReport(FleetStatus& fleet, const std::string& refName, const RefReport& report, const PublicKeys* keys);
 
-// From a remote: the status branch is fetched into `cacheDir` (a bare
-// repository, created when missing); the config branch is only listed.
+// The refs' signatures are verified with `keys` when given; without them
+// (nullptr), with the public keys of the registry (registry_keys.h) at the
+// config branch's newest commit; its errors (a bad key: file and line) are
+// warnings, and a cluster without a key shows its signed reports as `no key`.
+
+// From a remote: the status branch and the refs are fetched into `cacheDir`
+// (a bare repository, created when missing), and so is the config branch
+// when its registry is needed (refs advertised, no `keys`).
 Result<FleetStatus> readFleetStatus(const git::RemoteOptions& remote, const std::filesystem::path& cacheDir,
                                     const std::string& statusBranch = "gitfed-status",
                                     const std::string& configBranch = "main", const PublicKeys* keys = nullptr);
 
 // From a local clone (bare or not): each branch is looked up as
-// refs/remotes/origin/NAME, then refs/heads/NAME.
+// refs/remotes/origin/NAME, then refs/heads/NAME; the per-cluster reports are
+// the local refs/gitfed/status/* (a server's own repository has them; a
+// clone after `git fetch origin 'refs/gitfed/status/*:refs/gitfed/status/*'`).
 Result<FleetStatus> readLocalFleetStatus(const std::filesystem::path& clone,
                                          const std::string& statusBranch = "gitfed-status",
-                                         const std::string& configBranch = "main");
+                                         const std::string& configBranch = "main", const PublicKeys* keys = nullptr);
 
 // One row of the fleet table.
 struct ClusterRow {

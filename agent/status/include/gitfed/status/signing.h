@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ class ReportSigner {
   explicit ReportSigner(std::unique_ptr<Key> key);
   std::unique_ptr<Key> key_;
 };
+
+// Public keys of the registry's clusters: name -> PEM (registry_keys.h reads them).
+using PublicKeys = std::map<std::string, std::string>;
 
 enum class SignatureState { Unsigned, Valid, Bad, NoKey };
 const char* toString(SignatureState s);  // "unsigned", "signed", "BAD SIGNATURE", "no key"
