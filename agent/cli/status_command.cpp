@@ -157,7 +157,7 @@ void printTable(const status::FleetStatus& fleet, const std::vector<status::Clus
     std::string revision = status::shortId(r.revision);
     if (r.latest && r.revision != *r.latest) revision += " (old)";
     std::string applied = status::shortId(r.appliedRevision) + (r.upToDate || !r.latest ? "" : "*");
-    std::string age = status::formatAge(r.age) + (r.stale ? " STALE" : "");
+    std::string age = status::formatAge(r.age) + (r.stale ? " STALE" : "") + (r.suspended ? " SUSPENDED" : "");
     if (refs)
       std::printf("%-*s  %-11s  %-8s  %-10s  %7zu  %6zu  %-10s  %s\n", static_cast<int>(width), r.name.c_str(),
                   status::toString(r.phase), applied.c_str(), revision.c_str(), r.drifted, r.failed, age.c_str(),
@@ -202,6 +202,7 @@ json rowJson(const status::ClusterRow& r) {
             {"failed", r.failed},
             {"stale", r.stale}};
   j["ageSeconds"] = r.age ? json(r.age->count()) : json(nullptr);
+  j["suspended"] = r.suspended ? json{{"by", r.suspended->by}, {"reason", r.suspended->reason}} : json(nullptr);
   return j;
 }
 
@@ -214,10 +215,15 @@ void printCluster(const status::ClusterStatus& c, const status::ClusterRow& row)
   std::printf("  last attempt %s (%s ago)\n",
               c.sync.lastAttemptAt ? status::formatTime(*c.sync.lastAttemptAt).c_str() : "-", status::formatAge(row.age).c_str());
   std::printf("  last success %s\n", c.sync.lastSuccessAt ? status::formatTime(*c.sync.lastSuccessAt).c_str() : "-");
+  if (c.sync.suspended)
+    std::printf("  suspended    by %s%s\n", c.sync.suspended->by.c_str(),
+                c.sync.suspended->reason.empty() ? "" : (" (" + c.sync.suspended->reason + ")").c_str());
   if (!c.sync.message.empty()) std::printf("  message      %s\n", c.sync.message.c_str());
   const auto& s = c.summary;
-  std::printf("  objects      %zu: %zu synced, %zu drifted, %zu missing, %zu failed, %zu progressing, %zu degraded, %zu pruned\n",
-              s.objects, s.synced, s.drifted, s.missing, s.failed, s.progressing, s.degraded, s.pruned);
+  std::printf(
+      "  objects      %zu: %zu synced, %zu drifted, %zu missing, %zu failed, %zu progressing, %zu degraded, %zu waiting, "
+      "%zu suspended, %zu pruned\n",
+      s.objects, s.synced, s.drifted, s.missing, s.failed, s.progressing, s.degraded, s.waiting, s.suspended, s.pruned);
   if (!c.labels.empty()) {
     std::string labels;
     for (const auto& [k, v] : c.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;

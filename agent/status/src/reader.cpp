@@ -244,6 +244,7 @@ ClusterRow summarize(const ClusterStatus& report, const std::optional<std::strin
   if (report.sync.lastAttemptAt)
     row.age = std::chrono::duration_cast<std::chrono::seconds>(now - *report.sync.lastAttemptAt);
   row.stale = row.phase == Phase::Stale || !row.age || *row.age > staleAfter;
+  row.suspended = report.sync.suspended;
   return row;
 }
 

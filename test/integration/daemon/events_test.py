@@ -24,77 +24,20 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-checks = 0
-
-
-def require(cond, msg):
-    global checks
-    if not cond:
-        raise SystemExit("FAIL: " + msg)
-    checks += 1
-    print("ok %d - %s" % (checks, msg))
-
-
-def run(args, check=True, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
-    if check and r.returncode != 0:
-        raise SystemExit("FAIL: %s: %s" % (" ".join(args), (r.stdout + r.stderr).strip()[-1500:]))
-    return r
-
-
-def wait_for(what, cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise SystemExit("FAIL: timed out after %ds waiting for %s" % (timeout, what))
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import live  # noqa: E402
+from live import Agent, Repo, require, run, wait_for  # noqa: E402
 
 def yaml_docs(path):
     """The documents of one of manifests/base's RBAC files."""
     import yaml  # python3-yaml (scripts/setup)
     with open(path) as f:
         return [d for d in yaml.safe_load_all(f) if d]
-
-
-class Agent:
-    def __init__(self, binary, config, log):
-        self.log = log
-        self.logf = open(log, "w")
-        self.proc = subprocess.Popen([binary, "agent", "--config", config], stdout=self.logf,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-
-    def lines(self):
-        out = []
-        for line in open(self.log, errors="replace"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-        return out
-
-    def alive(self):
-        if self.proc.poll() is not None:
-            raise SystemExit("FAIL: the agent exited (%s); log:\n%s" % (self.proc.returncode, open(self.log).read()[-3000:]))
-        return True
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.logf.close()
 
 
 def main():
@@ -157,26 +100,8 @@ def main():
                 "the agent may create and patch events in gitfed-system, not list or delete them")
 
         # ---- the repository
-        bare = os.path.join(work, "fleet.git")
-        checkout = os.path.join(work, "checkout")
-        run(["git", "init", "-q", "--bare", "-b", "main", bare])
-        os.makedirs(checkout)
-        git = ["git", "-C", checkout, "-c", "user.name=t", "-c", "user.email=t@example.com"]
-        run(git + ["init", "-q", "-b", "main"])
-        run(git + ["remote", "add", "origin", bare])
-
-        def commit(files, message):
-            for name, text in files.items():
-                p = os.path.join(checkout, name)
-                if text is None:
-                    os.remove(p)
-                    continue
-                with open(p, "w") as f:
-                    f.write(text)
-            run(git + ["add", "-A"])
-            run(git + ["commit", "-q", "-m", message])
-            run(git + ["push", "-q", "origin", "main"])
-            return run(git + ["rev-parse", "HEAD"]).stdout.strip()
+        repo = Repo(work)
+        bare, commit = repo.bare, repo.commit
 
         def secret(value):
             return ("apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: %s}\n"
@@ -257,7 +182,7 @@ def main():
             for form in (value, base64.b64encode(value.encode()).decode()):
                 require(form not in everything and form not in table, "no Event holds the Secret value %s..." % form[:6])
         require("RenderFailed" in table and "SyncFailed" in table, "kubectl get events -n gitfed-system shows them")
-        print("events: %d checks passed" % checks)
+        print("events: %d checks passed" % live.checks)
         return 0
     finally:
         if agent:

@@ -86,6 +86,7 @@ struct ClusterRow {
   std::size_t drifted = 0, failed = 0;
   std::optional<std::chrono::seconds> age;  // since sync.lastAttemptAt
   bool stale = false;                       // phase Stale, or no report for longer than staleAfter
+  std::optional<ClusterStatus::Sync::Suspended> suspended;  // while the cluster is suspended
 };
 
 // "1a2b3c4" (the first 7 characters), "-" for none.
