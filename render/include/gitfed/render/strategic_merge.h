@@ -1,6 +1,8 @@
 #pragma once
-// Strategic merge patch, exactly as Kubernetes' apimachinery
-// (k8s.io/apimachinery/pkg/util/strategicpatch) and therefore kustomize apply
+// Strategic merge patch as `kustomize build` applies it (kyaml's merge2, which
+// differs from k8s.io/apimachinery/pkg/util/strategicpatch in list order and a
+// few directives; docs/render-spec.md will list the differences). Declared
+// only: the implementation is on branch h17s, not yet merged (issue 17). In
 // it: lists merged by their merge key (containers by name, ports by
 // containerPort, ...), `$patch: delete|replace|merge`, `$retainKeys`,
 // `$deleteFromPrimitiveList/<field>`, `$setElementOrder/<field>`, null deleting
