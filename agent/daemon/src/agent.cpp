@@ -354,6 +354,14 @@ status::ClusterStatus Agent::syncRevision(const SourcePoll& poll, SyncReason rea
       std::string warning;
       auto suspension = suspensionOf(rendered, config_.suspend, *parts_.kube, config_.inventoryNamespace, warning);
       if (!warning.empty()) logEvent(spdlog::level::warn, "suspension unknown", {{"warning", warning}});
+      // The round that finds the ConfigMap gone is named for it, unless a new
+      // revision or a trigger started it (agent/daemon/README.md, "Suspension").
+      if (suspendedByConfigMap_ && !suspension &&
+          (reason == SyncReason::DriftCheck || reason == SyncReason::Retry || reason == SyncReason::Unsettled)) {
+        reason = SyncReason::Resumed;
+        fields["reason"] = toString(reason);
+        result.reason = reason;
+      }
       suspendedByConfigMap_ = suspension && suspension->fromConfigMap;
       metrics_.suspended.set(suspension ? 1 : 0);
       if (suspension) {
