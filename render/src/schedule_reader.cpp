@@ -40,16 +40,29 @@ struct Line {
   int number;
 };
 
+// Text as trivial members (a std::string_view member would make the
+// arrays below be initialized on every document).
+struct Text {
+  const char* data;
+  std::size_t size;
+  Text& operator=(std::string_view v) {
+    data = v.data();
+    size = v.size();
+    return *this;
+  }
+  operator std::string_view() const { return std::string_view(data, size); }
+};
+
 // A scalar (text, quoted or plain) or a mapping (its entries linked from
-// `first`). Aggregates without initializers: the arrays are not zero-filled.
+// `first`). Trivial aggregates: the arrays are left uninitialized.
 struct Node {
-  std::string_view text;
+  Text text;
   bool quoted;
   bool mapping;
   int first;  // a mapping's first entry, -1: none
 };
 struct Entry {
-  std::string_view key;
+  Text key;
   bool quoted;
   int value;  // a node
   int next;   // the next entry of the same mapping, -1: the last
@@ -98,7 +111,11 @@ class Parser {
  private:
   int newNode(std::string_view text, bool quoted, bool mapping) {
     if (nodeCount_ == kMaxNodes) return -1;
-    nodes_[nodeCount_] = Node{text, quoted, mapping, -1};
+    Node& n = nodes_[nodeCount_];
+    n.text = text;
+    n.quoted = quoted;
+    n.mapping = mapping;
+    n.first = -1;
     return static_cast<int>(nodeCount_++);
   }
 
@@ -106,7 +123,11 @@ class Parser {
   bool addEntry(int mapping, int& last, std::string_view key, bool quoted, int value) {
     if (entryCount_ == kMaxNodes) return false;
     const int e = static_cast<int>(entryCount_++);
-    entries_[static_cast<std::size_t>(e)] = Entry{key, quoted, value, -1};
+    Entry& entry = entries_[static_cast<std::size_t>(e)];
+    entry.key = key;
+    entry.quoted = quoted;
+    entry.value = value;
+    entry.next = -1;
     if (last < 0)
       nodes_[static_cast<std::size_t>(mapping)].first = e;
     else
@@ -239,11 +260,12 @@ std::optional<std::string_view> stringOf(std::string_view text, bool quoted) {
 // A plain decimal integer from 0 to kMaxScheduleNumber (a leading 0 is
 // octal to the general way, and left to it).
 std::optional<std::int64_t> numberOf(const Node& n) {
-  if (n.mapping || n.quoted || n.text.empty() || static_cast<std::ptrdiff_t>(n.text.size()) > kMaxDigits ||
-      (n.text[0] == '0' && n.text.size() > 1))
+  const std::string_view text = n.text;
+  if (n.mapping || n.quoted || text.empty() || static_cast<std::ptrdiff_t>(text.size()) > kMaxDigits ||
+      (text[0] == '0' && text.size() > 1))
     return std::nullopt;
   std::int64_t v = 0;
-  for (char c : n.text) {
+  for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
     v = v * 10 + (c - '0');
   }
@@ -254,8 +276,9 @@ std::optional<std::int64_t> numberOf(const Node& n) {
 // Only the words true and false (YAML 1.1 has more; the general way reads those).
 std::optional<bool> booleanOf(const Node& n) {
   if (n.mapping || n.quoted) return std::nullopt;
-  if (n.text == "true") return true;
-  if (n.text == "false") return false;
+  const std::string_view text = n.text;
+  if (text == "true") return true;
+  if (text == "false") return false;
   return std::nullopt;
 }
 
