@@ -2,8 +2,10 @@
 // Random edits of a text for differential tests of the readers (a reader's
 // short way against its general way on texts near the ones it reads).
 
+#include <cstddef>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace gitfed::test {
 
@@ -38,6 +40,17 @@ inline std::string mutate(std::string text, const std::string& alphabet, std::mt
     }
   }
   return text;
+}
+
+// `rounds` texts, each a mutation of the next seed in turn (a fixed random
+// seed: the same texts on every run): how many of them `reads` says it read.
+template <class Reads>
+int countMutationsRead(const std::vector<std::string>& seeds, const std::string& alphabet, int rounds, Reads&& reads) {
+  std::mt19937 rng(20261207);
+  int read = 0;
+  for (int round = 0; round < rounds; ++round)
+    read += reads(mutate(seeds[static_cast<std::size_t>(round) % seeds.size()], alphabet, rng)) ? 1 : 0;
+  return read;
 }
 
 }  // namespace gitfed::test
