@@ -83,22 +83,36 @@ Result<std::string> DiskSourceTree::read(std::string_view path, std::uint64_t ma
     return fail("file is " + std::to_string(st.st_size) + " bytes, over the limit of " +
                     std::to_string(maxBytes) + " bytes",
                 std::string(path));
+  // One read of the size fstat gave, into a buffer one byte longer (so that a
+  // file that grew since is noticed, and read on), neither zero-filled nor grown.
   std::string data;
-  data.resize(static_cast<std::size_t>(st.st_size));
   std::size_t done = 0;
+  std::size_t want = static_cast<std::size_t>(st.st_size) + 1;
   while (true) {
-    if (done == data.size()) data.resize(data.size() + 4096);  // also notices a file that grew
-    ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot read: " + errnoText(errno), std::string(path));
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
+    int error = 0;
+    bool atEnd = false;
+    data.resize_and_overwrite(want, [&](char* buffer, std::size_t size) {
+      while (done < size && done <= maxBytes) {
+        ssize_t n = ::read(fd.get(), buffer + done, size - done);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          error = errno;
+          break;
+        }
+        if (n == 0) {
+          atEnd = true;
+          break;
+        }
+        done += static_cast<std::size_t>(n);
+      }
+      return done;
+    });
+    if (error != 0) return fail("cannot read: " + errnoText(error), std::string(path));
     if (done > maxBytes)
       return fail("file is over the limit of " + std::to_string(maxBytes) + " bytes", std::string(path));
+    if (atEnd) break;
+    want = done + 4096;
   }
-  data.resize(done);
   return data;
 }
 

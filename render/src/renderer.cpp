@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -9,6 +10,7 @@
 
 #include "gitfed/render/depends_on.h"
 #include "gitfed/render/public_key.h"
+#include "gitfed/render/schedule_reader.h"
 #include "gitfed/render/tenant.h"
 #include "gitfed/render/writer.h"
 
@@ -110,7 +112,10 @@ std::vector<FileRef> collectFiles(const SourceTree& tree, const std::vector<std:
   return files;
 }
 
-ReadOutcome readFile(const SourceTree& tree, const FileRef& file, const LoadOptions& options) {
+// `schedules`: where to put the RSPs read the short way (schedule_reader.h),
+// nullptr to read every document the general way.
+ReadOutcome readFile(const SourceTree& tree, const FileRef& file, const LoadOptions& options,
+                     std::vector<SimpleSchedule>* schedules) {
   ReadOutcome out;
   if (file.size > options.maxFileBytes) {
     out.errors.push_back(Diagnostic{file.path, 0,
@@ -125,7 +130,22 @@ ReadOutcome readFile(const SourceTree& tree, const FileRef& file, const LoadOpti
     out.errors.push_back(std::move(d));
     return out;
   }
-  out = file.path.ends_with(".json") ? readJsonDocument(*text, options.limits) : readYamlStream(*text, options.limits);
+  if (file.path.ends_with(".json")) {
+    out = readJsonDocument(*text, options.limits);
+  } else {
+    // The RSPs the short way, when the rest of the file reads without libyaml
+    // (else the whole file is read the general way, as if none were taken).
+    TakenSchedules taken;
+    if (schedules) taken = takeSimpleSchedules(*text, options.limits);
+    std::optional<ReadOutcome> rest;
+    if (!taken.schedules.empty()) rest = readSimpleYamlStream(taken.rest, options.limits);
+    if (rest) {
+      out = std::move(*rest);
+      *schedules = std::move(taken.schedules);
+    } else {
+      out = readYamlStream(*text, options.limits);
+    }
+  }
   for (auto& e : out.errors) e.path = file.path;
   return out;
 }
@@ -222,6 +242,11 @@ class Loader {
 
   std::vector<ReplicaSchedule> schedules;
 
+  // An RSP read the short way: what add() makes of the same document.
+  void add(SimpleSchedule&& s, const std::string& path) {
+    addSchedule(std::move(s.ns), std::move(s.name), SourceRef{path, s.line}, std::move(s.spec));
+  }
+
   static void finish(Repository& repo_) {
     // Target types need every FederatedTypeConfig, wherever it is in the repository.
     std::vector<SourceDocument> kept;
@@ -251,12 +276,17 @@ class Loader {
   void addSchedule(const json& doc, const SourceRef& source, const std::string& id) {
     auto spec = parseReplicaSchedulingPreference(doc, id);
     if (!spec) return err(source, spec.error().message);
+    addSchedule(stringAt(doc["metadata"], "namespace"), doc["metadata"]["name"].get<std::string>(), source,
+                std::move(*spec));
+  }
+
+  void addSchedule(std::string ns, std::string name, const SourceRef& source, ReplicaSchedulingSpec&& spec) {
     ReplicaSchedule s;
-    s.name = doc["metadata"]["name"].get<std::string>();
-    s.ns = stringAt(doc["metadata"], "namespace");
-    s.identity = id;
+    s.identity = identityOf("ReplicaSchedulingPreference", ns, name);
+    s.name = std::move(name);
+    s.ns = std::move(ns);
     s.source = source;
-    s.spec = std::move(*spec);
+    s.spec = std::move(spec);
     schedules.push_back(std::move(s));
   }
 
@@ -650,12 +680,20 @@ struct FilePart {
 
 FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions& options) {
   FilePart fp;
-  ReadOutcome read = readFile(tree, file, options);
+  std::vector<SimpleSchedule> simpleSchedules;  // RSPs are not needed for the registry alone
+  ReadOutcome read = readFile(tree, file, options, options.registryOnly ? nullptr : &simpleSchedules);
   fp.part.errors = std::move(read.errors);
   Loader loader(fp.part, options.registryOnly);
+  // The RSPs read the short way join the other documents in the file's order.
+  auto nextSimple = simpleSchedules.begin();
+  auto addSimpleBefore = [&](int line) {
+    for (; nextSimple != simpleSchedules.end() && nextSimple->line < line; ++nextSimple)
+      loader.add(std::move(*nextSimple), file.path);
+  };
   std::vector<Document> objects;
   std::vector<Diagnostic> listErrors;
   for (auto& d : read.documents) {
+    addSimpleBefore(d.line);
     objects.clear();
     listErrors.clear();
     expandList(std::move(d), objects, listErrors);  // a list stands for its items
@@ -666,6 +704,7 @@ FilePart loadFile(const SourceTree& tree, const FileRef& file, const LoadOptions
     }
     d.value = json();
   }
+  addSimpleBefore(std::numeric_limits<int>::max());
   // A list's errors and its items' errors come from two stages: report them in the file's order.
   std::stable_sort(fp.part.errors.begin(), fp.part.errors.end(),
                    [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });

@@ -290,10 +290,9 @@ Result<std::string> keyText(const json& key) {
 }
 
 bool needsQuoting(std::string_view text) {
-  if (text.empty()) return true;
-  if (text == "<<") return true;
-  auto r = resolvePlainScalar(text);
-  return !r || !r->is_string();
+  // plainScalarIsString is resolvePlainScalar's answer without making the
+  // JSON string (the writer asks this of every string it writes).
+  return text == "<<" || !plainScalarIsString(text);
 }
 
 }  // namespace gitfed::render

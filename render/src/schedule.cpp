@@ -191,13 +191,12 @@ Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const json& doc, 
   const auto [kind, total, rebalance, intersect, clusters] = specField;
   if (!kind) return fail(id + ": spec.targetKind is missing (FederatedDeployment, FederatedReplicaSet or FederatedStatefulSet)");
   const std::string* kindText = kind->is_string() ? &kind->get_ref<const std::string&>() : nullptr;
-  if (!kindText || (*kindText != "FederatedDeployment" && *kindText != "FederatedReplicaSet" &&
-                    *kindText != "FederatedStatefulSet"))
+  if (!kindText || !isScheduleTargetKind(*kindText))
     return fail(id + ": spec.targetKind must be FederatedDeployment, FederatedReplicaSet or FederatedStatefulSet, not " +
                 kind->dump());
   out.targetKind = *kindText;
   if (!total) return fail(id + ": spec.totalReplicas is missing");
-  auto t = integer(*total, at(".totalReplicas"), 0, std::numeric_limits<std::int32_t>::max());
+  auto t = integer(*total, at(".totalReplicas"), 0, kMaxScheduleNumber);
   if (!t) return std::unexpected(t.error());
   out.totalReplicas = *t;
   if (rebalance) {
@@ -224,7 +223,7 @@ Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const json& doc, 
       if (!pref.is_object() || !fieldsOf(pref, kPreferenceFields, field))
         return std::unexpected(onlyFields(pref, std::span<const std::string_view>(kPreferenceFields), entry("")).error());
       ClusterPreference p;
-      constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
+      constexpr std::int64_t kMax = kMaxScheduleNumber;
       // KubeFed's CRD accepts negative numbers; gitfed refuses them (section 8.6).
       if (const json* v = field[0]) {
         auto n = integer(*v, entry(".weight"), 0, kMax);
@@ -247,8 +246,16 @@ Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const json& doc, 
       out.clusters.emplace_hint(out.clusters.end(), name, p);
     }
   }
-  if (out.clusters.empty()) out.clusters["*"] = ClusterPreference{0, std::nullopt, 1, 0};  // KubeFed's controller default
+  completeScheduleClusters(out);
   return out;
+}
+
+bool isScheduleTargetKind(std::string_view kind) {
+  return kind == "FederatedDeployment" || kind == "FederatedReplicaSet" || kind == "FederatedStatefulSet";
+}
+
+void completeScheduleClusters(ReplicaSchedulingSpec& spec) {
+  if (spec.clusters.empty()) spec.clusters["*"] = ClusterPreference{0, std::nullopt, 1, 0};  // KubeFed's controller default
 }
 
 std::int64_t SpreadDomains::skew() const {

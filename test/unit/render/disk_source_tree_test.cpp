@@ -91,3 +91,28 @@ TEST_CASE("disk: the root may itself be a link the user chose", "[render][disk]"
   CHECK(repo.errors.empty());
   CHECK(repo.files == 1);
 }
+
+TEST_CASE("disk: a file is read whole, whatever its size", "[render][disk]") {
+  TempDir d;
+  DiskSourceTree tree(d.path());
+  for (std::size_t size : {0u, 1u, 4095u, 4096u, 4097u, 100000u}) {
+    std::string content(size, 'x');
+    for (std::size_t i = 0; i < size; i += 7) content[i] = static_cast<char>(i % 256);  // NUL bytes too
+    d.write("f.yaml", content);
+    auto r = tree.read("f.yaml", 1 << 20);
+    REQUIRE(r.has_value());
+    CHECK(*r == content);
+  }
+}
+
+TEST_CASE("disk: a file longer than its stat size (it grew) is read on, within the limit", "[render][disk]") {
+  // Files under /proc say 0 bytes and read as more: the case of a file that grew after fstat.
+  DiskSourceTree proc("/proc/self");
+  auto maps = proc.read("maps", 1 << 20);
+  REQUIRE(maps.has_value());
+  CHECK(maps->size() > 100);
+  CHECK(maps->back() == '\n');
+  auto limited = proc.read("maps", 10);
+  REQUIRE_FALSE(limited.has_value());
+  CHECK(limited.error().message == "file is over the limit of 10 bytes");
+}

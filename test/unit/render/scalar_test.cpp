@@ -121,13 +121,19 @@ TEST_CASE("strings that would read back as another type need quotes", "[render][
   for (const char* s : {"web", "2024-01-01", "v1.2", "nginx:1.17"}) CHECK_FALSE(needsQuoting(s));
 }
 
-TEST_CASE("plainScalarIsString says exactly when a plain scalar reads as itself", "[render][scalar]") {
+namespace {
+// Scalars that reach every rule of resolvePlainScalar (the words, numbers in
+// every base, floats, infinities), and every string of up to three
+// characters from an alphabet that reaches the number and word rules.
+std::vector<std::string> trickyScalars() {
   std::vector<std::string> texts = {"", "~", "null", "Null", "NULL", "nulls", "y", "Y", "n", "N", "yes", "Yes", "YES",
                                     "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "true", "True", "TRUE",
                                     "false", "False", "FALSE", "falsey", "tRue", ".inf", "-.Inf", ".nan", "1", "-1",
                                     "0x1F", "1_000", "1e3", ".5", "+", "-", ".", "1.2.3", "name", "namespace", "weight",
-                                    "totalReplicas", "c0001", "*", "<<", "a b", "0o", "99999999999999999999"};
-  // And every string of up to three characters from an alphabet that reaches the number and word rules.
+                                    "totalReplicas", "c0001", "*", "<<", "a b", "0o", "99999999999999999999",
+                                    "+.INF", "-.inf", "+.Inf", ".NaN", "1e+10", "-1.5e-3", "0b101", "0o17", "1_0_0",
+                                    "0.", "00", "08", "+0x1", "-0b1", "truex", "FALSEy", "nullx", "1e400", "-1e400",
+                                    "registry.example.com/a:1", "2024-01-01", "v1.2", "nginx:1.17", "<<<"};
   const std::string alphabet = "0159.+-_eExXoOnNyYtTfF~ab";
   for (char a : alphabet) {
     texts.emplace_back(1, a);
@@ -136,9 +142,23 @@ TEST_CASE("plainScalarIsString says exactly when a plain scalar reads as itself"
       for (char c : alphabet) texts.push_back(std::string{a, b, c});
     }
   }
-  for (const auto& t : texts) {
+  return texts;
+}
+}  // namespace
+
+TEST_CASE("plainScalarIsString says exactly when a plain scalar reads as itself", "[render][scalar]") {
+  for (const auto& t : trickyScalars()) {
     INFO("'" << t << "'");
     auto r = gitfed::render::resolvePlainScalar(t);
     CHECK(gitfed::render::plainScalarIsString(t) == (r && r->is_string() && r->get<std::string>() == t));
+  }
+}
+
+TEST_CASE("needsQuoting is exactly: the empty string, <<, or what does not read back as the string", "[render][scalar]") {
+  // needsQuoting asks plainScalarIsString; the reference asks resolvePlainScalar itself.
+  for (const auto& t : trickyScalars()) {
+    INFO("'" << t << "'");
+    auto r = gitfed::render::resolvePlainScalar(t);
+    CHECK(needsQuoting(t) == (t.empty() || t == "<<" || !r || !r->is_string()));
   }
 }

@@ -8,12 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "gitfed/render/document_reader.h"
+#include "support/mutate.h"
 
 using gitfed::render::ReadOutcome;
 using gitfed::render::readSimpleYamlStream;
@@ -167,37 +167,6 @@ TEST_CASE("the simple YAML reader agrees with libyaml on mutated manifests", "[r
       "    list:\n    - x\n    - [y, z]\n",
   };
   const std::string alphabet = " :-#{}[],'\"\n\n  xy01.~?*&!|>%";
-  std::mt19937 rng(20261207);  // fixed seed: the same texts on every run
-  int read = 0;
-  for (int round = 0; round < 6000; ++round) {
-    std::string text = seeds[static_cast<std::size_t>(round) % seeds.size()];
-    const int edits = std::uniform_int_distribution<int>(1, 3)(rng);
-    for (int e = 0; e < edits; ++e) {
-      const std::size_t at = std::uniform_int_distribution<std::size_t>(0, text.size())(rng);
-      switch (std::uniform_int_distribution<int>(0, 3)(rng)) {
-        case 0:  // insert a character
-          text.insert(at, 1, alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)]);
-          break;
-        case 1:  // delete one
-          if (at < text.size()) text.erase(at, 1);
-          break;
-        case 2: {  // delete a line
-          const std::size_t start = text.rfind('\n', at == 0 ? 0 : at - 1);
-          const std::size_t from = start == std::string::npos ? 0 : start + 1;
-          const std::size_t end = text.find('\n', from);
-          text.erase(from, end == std::string::npos ? std::string::npos : end - from + 1);
-          break;
-        }
-        default:  // indent a line deeper or shallower
-          if (const std::size_t start = text.rfind('\n', at == 0 ? 0 : at - 1); start != std::string::npos) {
-            if (text.compare(start + 1, 2, "  ") == 0 && std::uniform_int_distribution<int>(0, 1)(rng))
-              text.erase(start + 1, 2);
-            else
-              text.insert(start + 1, "  ");
-          }
-      }
-    }
-    read += sameWhenRead(text) ? 1 : 0;
-  }
+  const int read = gitfed::test::countMutationsRead(seeds, alphabet, 6000, sameWhenRead);
   CHECK(read > 1000);  // the simple reader reads many of them, not only the unchanged ones
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gitfed/render/diagnostic.h"
@@ -54,6 +55,14 @@ struct ReplicaSchedulingSpec {
 };
 // `doc` is the whole document; `identity` begins every message.
 Result<ReplicaSchedulingSpec> parseReplicaSchedulingPreference(const nlohmann::json& doc, const std::string& identity);
+
+// What parseReplicaSchedulingPreference accepts, for the readers that check
+// an RSP without a JSON tree (schedule_reader.h): the kinds spec.targetKind
+// may name; the largest totalReplicas, weight, minReplicas and maxReplicas;
+// and spec.clusters completed as KubeFed's controller reads an empty one.
+bool isScheduleTargetKind(std::string_view kind);
+inline constexpr std::int64_t kMaxScheduleNumber = 2147483647;  // int32, as in KubeFed's CRD
+void completeScheduleClusters(ReplicaSchedulingSpec& spec);
 
 // The replicas of each domain (the values of the topology key; clusters
 // without the key are in none) and the skew between the largest and smallest.
