@@ -123,19 +123,10 @@ class Merger {
     const bool present = it != dest.end() && !it->is_null();
     if (present && (it->is_object() != pv.is_object() || it->is_array() != pv.is_array()))
       return patchError(path, std::string("the patch has ") + kindName(pv) + " where the target has " + kindName(*it));
-    if (pv.is_object()) {
+    const bool mergesMap = pv.is_object();
+    if (mergesMap || (pv.is_array() && f && f->mergeList)) {
       json merged = present ? std::move(*it) : json();
-      auto keep = mergeMap(merged, pv, f ? f->type : kUnknownType, path);
-      if (!keep) return std::unexpected(keep.error());
-      if (*keep)
-        dest[key] = std::move(merged);
-      else
-        dest.erase(key);
-      return {};
-    }
-    if (pv.is_array() && f && f->mergeList) {
-      json merged = present ? std::move(*it) : json();
-      auto keep = mergeList(merged, pv, *f, path);
+      auto keep = mergesMap ? mergeMap(merged, pv, f ? f->type : kUnknownType, path) : mergeList(merged, pv, *f, path);
       if (!keep) return std::unexpected(keep.error());
       if (*keep)
         dest[key] = std::move(merged);

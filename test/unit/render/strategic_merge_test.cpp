@@ -4,6 +4,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "gitfed/render/document_reader.h"
 #include "gitfed/render/strategic_merge.h"
@@ -210,24 +211,28 @@ spec: {template: {spec: {containers: [{name: a, ports: [{containerPort: 80}]}]}}
     CHECK(target == dep);
     return r.error().message;
   };
-  CHECK(error("spec: {template: {spec: {containers: [{name: a}, {image: b}]}}}") ==
-        "strategic merge patch: spec.template.spec.containers[1]: the item has no merge key 'name'");
-  CHECK(error("spec: {template: {spec: {containers: [{name: a, ports: [{name: http}]}]}}}") ==
-        "strategic merge patch: spec.template.spec.containers[0].ports[0]: the item has no merge key 'containerPort'");
-  CHECK(error("spec: {template: {spec: {containers: [x]}}}") ==
-        "strategic merge patch: spec.template.spec.containers[0]: a list merged by 'name' holds a scalar");
-  CHECK(error("spec: {template: {spec: {containers: [{name: a, $patch: drop}]}}}") ==
-        "strategic merge patch: spec.template.spec.containers[0].$patch: unknown patch strategy 'drop'");
-  CHECK(error("spec: {template: {spec: {containers: [{$patch: drop}]}}}") ==
-        "strategic merge patch: spec.template.spec.containers[0].$patch: unknown patch strategy 'drop'");
-  CHECK(error("spec: {template: [a]}") ==
-        "strategic merge patch: spec.template: the patch has a list where the target has a mapping");
-  CHECK(error("spec: {template: {spec: {$retainKeys: containers}}}") ==
-        "strategic merge patch: spec.template.spec.$retainKeys: $retainKeys must be a list of field names");
-  CHECK(error("metadata: {$deleteFromPrimitiveList/finalizers: a}") ==
-        "strategic merge patch: metadata.$deleteFromPrimitiveList/finalizers: $deleteFromPrimitiveList takes a list of values");
-  CHECK(error("spec: {template: {spec: {$setElementOrder/containers: {name: a}}}}") ==
-        "strategic merge patch: spec.template.spec.$setElementOrder/containers: $setElementOrder takes a list");
+  // Each bad patch and its error.
+  const std::pair<const char*, const char*> cases[] = {
+      {"spec: {template: {spec: {containers: [{name: a}, {image: b}]}}}",
+       "strategic merge patch: spec.template.spec.containers[1]: the item has no merge key 'name'"},
+      {"spec: {template: {spec: {containers: [{name: a, ports: [{name: http}]}]}}}",
+       "strategic merge patch: spec.template.spec.containers[0].ports[0]: the item has no merge key 'containerPort'"},
+      {"spec: {template: {spec: {containers: [x]}}}",
+       "strategic merge patch: spec.template.spec.containers[0]: a list merged by 'name' holds a scalar"},
+      {"spec: {template: {spec: {containers: [{name: a, $patch: drop}]}}}",
+       "strategic merge patch: spec.template.spec.containers[0].$patch: unknown patch strategy 'drop'"},
+      {"spec: {template: {spec: {containers: [{$patch: drop}]}}}",
+       "strategic merge patch: spec.template.spec.containers[0].$patch: unknown patch strategy 'drop'"},
+      {"spec: {template: [a]}",
+       "strategic merge patch: spec.template: the patch has a list where the target has a mapping"},
+      {"spec: {template: {spec: {$retainKeys: containers}}}",
+       "strategic merge patch: spec.template.spec.$retainKeys: $retainKeys must be a list of field names"},
+      {"metadata: {$deleteFromPrimitiveList/finalizers: a}",
+       "strategic merge patch: metadata.$deleteFromPrimitiveList/finalizers: $deleteFromPrimitiveList takes a list of values"},
+      {"spec: {template: {spec: {$setElementOrder/containers: {name: a}}}}",
+       "strategic merge patch: spec.template.spec.$setElementOrder/containers: $setElementOrder takes a list"},
+  };
+  for (const auto& [patch, message] : cases) CHECK(error(patch) == message);
 
   json notMapping = json::array();
   CHECK_FALSE(strategicMerge(notMapping, json::object(), MergeSchema::builtin()).has_value());
