@@ -224,6 +224,7 @@ class Loader {
       return addSchedule(doc, source, id);
     }
     if (av == "gitfed.io/v1alpha1" && k == "Tenant") return addTenant(doc, source, id);
+    if (av == "gitfed.io/v1alpha1" && k == "DriftRules") return addDriftRules(doc, source, id);
     SourceDocument sd;
     sd.apiVersion = av;
     sd.kind = k;
@@ -452,6 +453,21 @@ class Loader {
 
   // A Tenant (section 10): checked whole here, once; its overrides and
   // placement parsed as a federated object's.
+  void addDriftRules(const json& doc, const SourceRef& source, const std::string& id) {
+    DriftRulesDocument d;
+    d.identity = id;
+    d.source = source;
+    SourceDocument probe;  // placed by the annotations of a plain object (4)
+    probe.identity = id;
+    probe.source = source;
+    if (!preparePlain(probe, doc)) return;
+    d.placement = std::move(probe.placement);
+    auto rules = parseDriftRules(doc, id, id + " (" + source.path + ":" + std::to_string(source.line) + ")");
+    if (!rules) return err(source, rules.error().message);
+    d.rules = std::move(*rules);
+    repo_.driftRules.push_back(std::move(d));
+  }
+
   void addTenant(json& doc, const SourceRef& source, const std::string& id) {
     auto spec = parseTenant(doc, id, /*substituted=*/false);
     if (!spec) return err(source, spec.error().message);
@@ -879,6 +895,16 @@ Repository loadRepository(const SourceTree& tree, const LoadOptions& options) {
       d.tenant = tenantOf(d.source.path);
       repo.documents.push_back(std::move(d));
     }
+    for (auto& r : fp.part.driftRules) {
+      if (auto owner = tenantName(r.source.path); !owner.empty()) {
+        repo.errors.push_back(Diagnostic{r.source.path, r.source.line,
+                                         r.identity + ": drift rules are the platform's, not allowed in the files of tenant " +
+                                             owner,
+                                         owner});
+        continue;
+      }
+      repo.driftRules.push_back(std::move(r));
+    }
     for (auto& c : fp.part.clusters) {
       if (auto owner = tenantName(c.source.path); !owner.empty()) {
         repo.errors.push_back(Diagnostic{c.source.path, c.source.line,
@@ -1112,6 +1138,8 @@ RenderResult renderImpl(const Repository& repo, Repository* owned, const std::st
     result.suspension = RenderResult::Suspension{
         entry->identity + " (" + entry->source.path + ":" + std::to_string(entry->source.line) + ")", entry->suspendReason};
   for (const auto& [k, v] : localLabels) cluster.labels[k] = v;
+  for (const auto& d : repo.driftRules)
+    if (d.placement.matches(cluster)) result.driftRules.insert(result.driftRules.end(), d.rules.begin(), d.rules.end());
 
   // Tenants (10) placed here, with this cluster's overrides.
   std::vector<std::optional<TenantSpec>> tenantSpecs(repo.tenants.size());

@@ -9,19 +9,6 @@
 
 namespace gitfed::sync {
 
-std::vector<IgnoreRule> defaultIgnoreRules() {
-  std::vector<IgnoreRule> rules;
-  for (const char* kind : {"Deployment", "StatefulSet"}) {
-    IgnoreRule r;
-    r.group = "apps";
-    r.kind = kind;
-    r.fields.add({"spec", "replicas"});
-    r.onlyWhenHpaTargets = true;
-    rules.push_back(std::move(r));
-  }
-  return rules;
-}
-
 namespace {
 
 bool isDnsLabel(std::string_view s, std::size_t max) {
@@ -91,7 +78,7 @@ class Round {
       return;
     }
     s.stored = *inv;
-    stage::applyIgnoreRules(s);
+    stage::applyDriftRules(s);
     s.step = "listing";
     stage::observe(s);
     s.step = "confirming drift";

@@ -57,7 +57,14 @@ struct Item {
   const kube::Resource* resource = nullptr;  // null until resolved
   std::optional<std::size_t> crd;           // the CRD item defining this kind, while unresolved
   std::uint64_t hash = 0;                    // of what Git wants (kAppliedHashAnnotation)
+  // Drift rules (docs/render-spec.md 7.2): `ignore`, the fields not compared
+  // by the general comparison and sent with their live values (ignore and
+  // warn rules both); `warn`, the fields compared on their own and reported,
+  // never healed; `warnDrift`, what they differ by (found when listed).
   FieldSet ignore;
+  FieldSet warn;
+  std::vector<DriftEntry> warnDrift;
+  std::vector<std::uint16_t> hpaRules;  // indices into RoundState::rules, held when an HPA targets it
   bool isSecret = false;
   bool listed = false;     // found by the ownership LIST
   bool liveKnown = false;  // its type (and namespace) was listed: not listed means not ours
@@ -170,6 +177,10 @@ struct RoundState {
   std::unordered_map<KeyView, std::size_t, KeyViewHash> index;  // desired objects by identity
   std::map<std::string, kube::Resource> resources;  // the one copy of each resource type items point to
   std::set<ObjectKey> hpaTargets;
+  // The round's drift rules (the engine's, then the revision's) and each
+  // rule's fields as a FieldSet, same order.
+  std::vector<const render::DriftRule*> rules;
+  std::vector<FieldSet> ruleFields;
   Inventory stored;                                 // the inventory as stored (updated when written)
   std::map<std::string, TypeEntry> listedTypes;
   std::vector<Candidate> candidates;                // owned, listed, not desired

@@ -238,6 +238,10 @@ void applyOne(RoundState& s, Item& it) {
   it.healthMessage = h.message;
   it.action = it.applyAction;
   s.markInSync(it);
+  if (!it.warnDrift.empty()) {  // applied with the live values of its warn fields, which still differ
+    it.drift = std::move(it.warnDrift);
+    it.plan = Plan::Drifted;
+  }
   spdlog::debug("{} {}", toString(it.action), identity);
 }
 

@@ -19,6 +19,29 @@ using nlohmann::json;
 
 namespace {
 
+// The warn fields (drift rules, docs/render-spec.md 7.2) compared on their
+// own, each as a desired object holding only that field: the comparison
+// keeps its path (quantities where quantities live).
+void compareWarnFields(RoundState& s, Item& it, const json& live) {
+  it.warnDrift.clear();
+  const json& tree = s.desiredTree(it);
+  const json desired = it.isSecret && tree.contains("stringData") ? foldStringData(tree) : json();
+  const json& want = desired.is_null() ? tree : desired;
+  for (const auto& p : it.warn.pointers()) {
+    const json* d = findAt(want, p);
+    if (!d) continue;  // Git does not set it: nothing to differ from
+    json only;
+    only[json::json_pointer(toPointer(p))] = *d;
+    if (coversDesired(only, live)) continue;
+    DriftEntry e;
+    e.path = toPointer(p);
+    e.desired = *d;
+    if (const json* l = findAt(live, p)) e.live = *l;
+    it.warnDrift.push_back(std::move(e));
+  }
+  if (it.isSecret) redactSecretDrift(it.warnDrift);
+}
+
 void classify(RoundState& s, Item& it, json& live) {
   it.listed = true;
   it.liveKnown = true;
@@ -37,6 +60,7 @@ void classify(RoundState& s, Item& it, json& live) {
   }
   for (const auto& p : it.ignore.pointers())
     if (const json* v = findAt(live, p)) it.ignoredLive.emplace_back(p, *v);
+  if (!it.warn.empty()) compareWarnFields(s, it, live);
   bool labelled = stringAt(live, {"metadata", "labels", std::string(kManagedByLabel).c_str()}) == kManagedByValue;
   bool sameHash = stringAt(live, {"metadata", "annotations", std::string(kAppliedHashAnnotation).c_str()}) == hex(it.hash);
   auto health = assessHealth(live);
@@ -51,7 +75,7 @@ void classify(RoundState& s, Item& it, json& live) {
   // Unchanged (same uid and resourceVersion) since a round found it in
   // sync with what Git still wants (same hash): in sync, nothing to compare.
   const std::uint64_t cacheKey = RoundState::inSyncKey(it);
-  if (s.cache.known(cacheKey)) {
+  if (s.cache.known(cacheKey)) {  // never noted with warn drift
     s.markInSync(it);
     return;
   }
@@ -59,6 +83,11 @@ void classify(RoundState& s, Item& it, json& live) {
   bool covered = it.isSecret && desired.contains("stringData") ? coversDesired(foldStringData(desired), live, it.ignore)
                                                                : coversDesired(desired, live, it.ignore);
   if (covered) {
+    if (!it.warnDrift.empty()) {  // reported, never healed
+      it.drift = std::move(it.warnDrift);
+      it.plan = Plan::Drifted;
+      return;
+    }
     s.cache.note(cacheKey);
     s.markInSync(it);
     return;
@@ -215,6 +244,11 @@ void confirmDrift(RoundState& s) {
     }
     auto drift = diffObjects(*r, *it.live, it.ignore);
     it.live.reset();
+    if (drift.empty() && !it.warnDrift.empty()) {  // only warn fields differ: reported, never healed
+      it.drift = std::move(it.warnDrift);
+      it.plan = Plan::Drifted;
+      return;
+    }
     if (drift.empty()) {
       s.markInSync(it);
       s.cache.note(cacheKey);

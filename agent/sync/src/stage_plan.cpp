@@ -2,6 +2,8 @@
 // "A round", step 2): identity, resource type, namespace, tenant, hash, and
 // the fields ignore rules leave alone.
 
+#include <algorithm>
+#include <array>
 #include <map>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -17,7 +19,73 @@ namespace gitfed::sync::stage {
 
 using nlohmann::json;
 
+namespace {
+
+// A per-object list of fields (gitfed.io/ignore-fields, gitfed.io/warn-fields).
+bool fieldsOfAnnotation(RoundState& s, Item& it, std::string_view annotation, FieldSet& into) {
+  auto a = stringAt(it.obj->value, {"metadata", "annotations", std::string(annotation).c_str()});
+  if (a.empty()) return true;
+  auto set = FieldSet::parse(a);
+  if (!set) {
+    s.fail(it, it.identity() + ": annotation " + std::string(annotation) + ": " + set.error());
+    return false;
+  }
+  into.merge(*set);
+  return true;
+}
+
+void collectRules(RoundState& s) {
+  s.rules.clear();
+  s.ruleFields.clear();
+  for (const std::vector<render::DriftRule>* list :
+       std::array<const std::vector<render::DriftRule>*, 2>{&s.options.driftRules, &s.rendered.driftRules})
+    for (const auto& rule : *list) {
+      FieldSet fields;
+      for (const auto& p : rule.paths) fields.add(p.tokens);
+      s.rules.push_back(&rule);
+      s.ruleFields.push_back(std::move(fields));
+    }
+}
+
+render::Labels mapOf(const json& metadata, const char* field) {
+  render::Labels out;
+  if (auto m = metadata.find(field); m != metadata.end() && m->is_object())
+    for (const auto& [k, v] : m->items())
+      if (v.is_string()) out.emplace(k, v.get<std::string>());
+  return out;
+}
+
+void mergeRule(RoundState& s, Item& it, std::size_t rule) {
+  (s.rules[rule]->mode == render::DriftMode::Warn ? it.warn : it.ignore).merge(s.ruleFields[rule]);
+}
+
+// The rules whose target selects the object (its namespace defaulted, its
+// labels and annotations as rendered); an HPA rule is held until the HPAs are known.
+void matchDriftRules(RoundState& s, Item& it) {
+  const auto& o = *it.obj;
+  const auto slash = it.apiVersion.find('/');
+  const std::string_view version = slash == std::string::npos ? std::string_view(it.apiVersion)
+                                                              : std::string_view(it.apiVersion).substr(slash + 1);
+  std::optional<render::Labels> labels, annotations;
+  for (std::size_t r = 0; r < s.rules.size(); ++r) {
+    const auto& rule = *s.rules[r];
+    render::ObjectFacts facts{o.group, version, o.kind, o.ns, o.name};
+    if (rule.target.usesMetadata()) {
+      const json& md = o.value["metadata"];
+      if (!labels) labels = mapOf(md, "labels"), annotations = mapOf(md, "annotations");
+      facts.labels = &*labels;
+      facts.annotations = &*annotations;
+    }
+    if (!rule.target.matches(facts)) continue;
+    if (rule.onlyHpaTargets) it.hpaRules.push_back(static_cast<std::uint16_t>(r));
+    else mergeRule(s, it, r);
+  }
+}
+
+}  // namespace
+
 void plan(RoundState& s) {
+  collectRules(s);
   auto& objects = s.rendered.objects;
   s.items.resize(objects.size());
   // CRDs of this revision, by the (group, kind) they define.
@@ -39,14 +107,9 @@ void plan(RoundState& s) {
     it.apiVersion = stringAt(o.value, {"apiVersion"});
     it.isSecret = o.group.empty() && o.kind == "Secret";
 
-    if (auto a = stringAt(o.value, {"metadata", "annotations", std::string(kIgnoreFieldsAnnotation).c_str()}); !a.empty()) {
-      auto set = FieldSet::parse(a);
-      if (!set) {
-        s.fail(it, it.identity() + ": annotation " + std::string(kIgnoreFieldsAnnotation) + ": " + set.error());
-        continue;
-      }
-      it.ignore = std::move(*set);
-    }
+    if (!fieldsOfAnnotation(s, it, kIgnoreFieldsAnnotation, it.ignore) ||
+        !fieldsOfAnnotation(s, it, kWarnFieldsAnnotation, it.warn))
+      continue;
     // Suspended in Git: planned like any other (observe must know it), never written.
     if (stringAt(o.value, {"metadata", "annotations", std::string(kReconcileAnnotation).c_str()}) == "disabled")
       it.plan = Plan::Suspended;
@@ -92,6 +155,7 @@ void plan(RoundState& s) {
       continue;
     }
     if (!prepareTenant(s, it, meta)) continue;
+    matchDriftRules(s, it);
     // The hash of what Git wants; labels and the hash are added when it is sent.
     it.hash = contentHashValue(o.value);
     if (s.options.compactDesired) {
@@ -109,12 +173,8 @@ void plan(RoundState& s) {
 namespace {
 
 void loadHpaTargets(RoundState& s) {
-  bool needed = false;
-  for (const auto& rule : s.options.ignoreRules)
-    if (rule.onlyWhenHpaTargets)
-      for (const auto& it : s.items)
-        if (it.plan != Plan::Failed && it.obj->group == rule.group && it.obj->kind == rule.kind) needed = true;
-  if (!needed) return;
+  if (std::ranges::none_of(s.items, [](const Item& it) { return it.plan != Plan::Failed && !it.hpaRules.empty(); }))
+    return;
   auto hpa = s.client.resourceFor("autoscaling/v2", "HorizontalPodAutoscaler");
   if (!hpa) hpa = s.client.resourceFor("autoscaling/v1", "HorizontalPodAutoscaler");
   if (!hpa) return;
@@ -124,20 +184,26 @@ void loadHpaTargets(RoundState& s) {
     s.hpaTargets.insert(ObjectKey{ObjectRef::groupOf(stringAt(ref, {"apiVersion"})), stringAt(ref, {"kind"}),
                                  stringAt(item, {"metadata", "namespace"}), stringAt(ref, {"name"})});
   });
-  if (!r) spdlog::warn("listing HorizontalPodAutoscalers failed ({}); HPA ignore rules do not apply this round", describe(r.error()));
+  if (!r) spdlog::warn("listing HorizontalPodAutoscalers failed ({}); HPA drift rules do not apply this round", describe(r.error()));
 }
 
 }  // namespace
 
-void applyIgnoreRules(RoundState& s) {
+void applyDriftRules(RoundState& s) {
   loadHpaTargets(s);
   for (auto& it : s.items) {
     if (it.plan == Plan::Failed) continue;
-    for (const auto& rule : s.options.ignoreRules) {
-      if (rule.group != it.obj->group || rule.kind != it.obj->kind) continue;
-      if (rule.onlyWhenHpaTargets && !s.hpaTargets.contains(it.key())) continue;
-      it.ignore.merge(rule.fields);
-    }
+    if (!it.hpaRules.empty() && s.hpaTargets.contains(it.key()))
+      for (auto r : it.hpaRules) mergeRule(s, it, r);
+    std::vector<std::uint16_t>().swap(it.hpaRules);
+    if (it.warn.empty()) continue;
+    // A field both ignored and warned about is ignored; warn fields are sent
+    // with their live values like ignored ones.
+    FieldSet warn;
+    for (const auto& p : it.warn.pointers())
+      if (!it.ignore.covers(p)) warn.add(p);
+    it.ignore.merge(warn);
+    it.warn = std::move(warn);
   }
 }
 

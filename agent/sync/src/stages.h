@@ -53,9 +53,11 @@ void reportTenants(RoundState& s);
 // Identity, resource type (a custom resource of a CRD in this revision
 // waits for it), namespace, duplicates, tenant labels, the applied hash.
 void plan(RoundState& s);
-// The cluster-wide ignore rules (options.ignoreRules) merged into each
-// object's ignored fields; HPA targets listed when a rule needs them.
-void applyIgnoreRules(RoundState& s);
+// The rules that hold for an object only when an HPA targets it (the
+// built-in rule): HPA targets listed when one may apply. Then each object's
+// ignored fields (`ignore`: ignore and warn rules, the live values sent)
+// and warn fields (`warn`: compared locally, never healed) are final.
+void applyDriftRules(RoundState& s);
 
 // ---- drift (stage_drift.cpp) ----
 // One paged LIST per type (of the revision and of the inventory) with the

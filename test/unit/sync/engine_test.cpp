@@ -623,3 +623,101 @@ TEST_CASE("drift after rounds that found the object in sync (remembered by resou
   CHECK(fake.applies == 1);
   CHECK((*fake.object("v1", "ConfigMap", "shop", "b"))["data"]["k"] == "x");
 }
+
+TEST_CASE("drift rules: a warn field is reported every round and never healed; an ignored one neither; others heal",
+          "[sync][engine][drift-rules]") {
+  FakeKubeClient fake;
+  const std::string rules = R"(
+---
+apiVersion: gitfed.io/v1alpha1
+kind: DriftRules
+metadata: {name: fleet}
+spec:
+  rules:
+  - paths: [/data/owned]
+    target: {kind: ConfigMap, name: "app-.*"}
+  - paths: [/data/watched]
+    mode: warn
+    target: {kind: ConfigMap, labelSelector: "watch=yes"}
+)";
+  auto config = [&](const std::string& name, const std::string& labels, const std::string& other) {
+    return "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: shop, labels: {" + labels +
+           "}}\ndata: {owned: git, watched: git, other: " + other + "}\n";
+  };
+  auto v1 = ns("shop") + config("app-1", "watch: 'yes'", "a") + config("plain", "watch: 'no'", "a") + rules;
+  Engine engine(fake, options());
+  REQUIRE(engine.sync(render(v1)).ok());
+  for (const char* name : {"app-1", "plain"})
+    fake.edit("v1", "ConfigMap", "shop", name, [](json& o) {
+      o["data"]["owned"] = "hand";
+      o["data"]["watched"] = "hand";
+    });
+  for (int round = 0; round < 2; ++round) {
+    auto report = engine.sync(render(v1));
+    INFO(toJson(report).dump(2));
+    const auto& app = find(report, "ConfigMap", "app-1");
+    CHECK(app.state == State::Drifted);  // watched differs: reported (every round: never cached)
+    CHECK(app.action == Action::None);   // and never healed
+    REQUIRE(app.drift.size() == 1);
+    CHECK(app.drift[0].path == "/data/watched");
+    CHECK(app.drift[0].desired == json("git"));
+    CHECK(app.drift[0].live == json("hand"));
+    // No rule selects it: healed in the first round, in sync in the second.
+    CHECK(find(report, "ConfigMap", "plain").action == (round == 0 ? Action::Healed : Action::None));
+    CHECK(report.summary.drifted == 1);
+  }
+  auto app = *fake.object("v1", "ConfigMap", "shop", "app-1");
+  CHECK(app["data"]["owned"] == "hand");    // ignored: not reset
+  CHECK(app["data"]["watched"] == "hand");  // warn: not reset
+  CHECK((*fake.object("v1", "ConfigMap", "shop", "plain"))["data"]["owned"] == "git");
+
+  // Git changes another field: applied, the warn and ignore fields keep their live values, the drift is still reported.
+  auto v2 = ns("shop") + config("app-1", "watch: 'yes'", "b") + config("plain", "watch: 'no'", "a") + rules;
+  auto changed = engine.sync(render(v2));
+  INFO(toJson(changed).dump(2));
+  const auto& r = find(changed, "ConfigMap", "app-1");
+  CHECK(r.action == Action::Updated);
+  CHECK(r.state == State::Drifted);
+  REQUIRE(r.drift.size() == 1);
+  CHECK(r.drift[0].path == "/data/watched");
+  app = *fake.object("v1", "ConfigMap", "shop", "app-1");
+  CHECK(app["data"]["other"] == "b");
+  CHECK(app["data"]["owned"] == "hand");
+  CHECK(app["data"]["watched"] == "hand");
+
+  // The field put back by hand: in sync again.
+  fake.edit("v1", "ConfigMap", "shop", "app-1", [](json& o) { o["data"]["watched"] = "git"; });
+  auto back = engine.sync(render(v2));
+  CHECK(find(back, "ConfigMap", "app-1").state == State::Synced);
+  CHECK(find(back, "ConfigMap", "app-1").drift.empty());
+}
+
+TEST_CASE("drift rules: a warn field of a Secret is reported without its values", "[sync][engine][drift-rules][secret]") {
+  FakeKubeClient fake;
+  auto secret = "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: shop\n  annotations: "
+                "{gitfed.io/warn-fields: /data/token}\ndata: {token: " +
+                gitfed::sync::base64Encode("from-git-1234") + "}\n";
+  Engine engine(fake, options());
+  REQUIRE(engine.sync(render(ns("shop") + secret)).ok());
+  fake.edit("v1", "Secret", "shop", "s",
+            [](json& o) { o["data"]["token"] = gitfed::sync::base64Encode("by-hand-5678"); });
+  auto report = engine.sync(render(ns("shop") + secret));
+  const auto dump = toJson(report).dump();
+  INFO(dump);
+  const auto& r = find(report, "Secret", "s");
+  CHECK(r.state == State::Drifted);
+  REQUIRE(r.drift.size() == 1);
+  CHECK(r.drift[0].path == "/data/token");
+  CHECK(dump.find(gitfed::sync::base64Encode("by-hand-5678")) == std::string::npos);
+  CHECK(dump.find(gitfed::sync::base64Encode("from-git-1234")) == std::string::npos);
+  CHECK(dump.find("by-hand") == std::string::npos);
+  CHECK((*fake.object("v1", "Secret", "shop", "s"))["data"]["token"] == gitfed::sync::base64Encode("by-hand-5678"));
+}
+
+TEST_CASE("a bad warn-fields annotation fails that object", "[sync][engine][drift-rules]") {
+  FakeKubeClient fake;
+  Engine engine(fake, options());
+  auto report = engine.sync(render(ns("shop") + cm("a", "shop", "v", "\n  annotations: {gitfed.io/warn-fields: data}")));
+  CHECK(find(report, "ConfigMap", "a").state == State::Failed);
+  CHECK(find(report, "ConfigMap", "a").error.find("gitfed.io/warn-fields") != std::string::npos);
+}

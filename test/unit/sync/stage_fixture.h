@@ -2,7 +2,7 @@
 // One round's state (agent/sync/src/round_state.h) over a FakeKubeClient,
 // for the tests of each stage on its own: start() renders a revision and
 // makes a fresh RoundState; throughObserve() runs the stages before apply
-// (tenants, plan, inventory read, ignore rules, observe, drift) as Round does.
+// (tenants, plan, inventory read, drift rules, observe, drift) as Round does.
 
 #include <memory>
 #include <string>
@@ -33,7 +33,7 @@ struct StageRound {
     auto inv = s->store.load();
     REQUIRE(inv);
     s->stored = *inv;
-    stage::applyIgnoreRules(*s);
+    stage::applyDriftRules(*s);
     stage::observe(*s);
     stage::confirmDrift(*s);
     return *s;

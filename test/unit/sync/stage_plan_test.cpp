@@ -1,6 +1,7 @@
 // The plan stage on its own (agent/sync/src/stage_plan.cpp): identity,
-// resource type, namespace, duplicates, the applied hash, ignore rules.
+// resource type, namespace, duplicates, the applied hash, drift rules.
 
+#include "gitfed/render/drift_rules.h"
 #include "stage_fixture.h"
 
 using namespace gitfed::test::sync;
@@ -62,27 +63,64 @@ TEST_CASE("plan: desired trees are packed and the hash does not depend on it", "
   CHECK(a.desiredTree(packed.item("ConfigMap", "a"))["data"]["k"] == "v");
 }
 
-TEST_CASE("plan: a cluster-wide ignore rule applies only to the kinds it names, an HPA rule only to HPA targets",
+namespace {
+
+gitfed::render::DriftRule ruleOf(const std::string& yaml) {
+  auto doc = nlohmann::json::parse(yaml);
+  auto rules = gitfed::render::parseDriftRules(nlohmann::json{{"spec", {{"rules", {doc}}}}}, "DriftRules t", "t");
+  REQUIRE(rules);
+  return rules->front();
+}
+
+}  // namespace
+
+TEST_CASE("plan: a cluster-wide drift rule applies only to what its target selects, an HPA rule only to HPA targets",
           "[sync][stage][plan]") {
   StageRound r;
-  r.options.ignoreRules = defaultIgnoreRules();
-  IgnoreRule cmRule;
-  cmRule.kind = "ConfigMap";
-  cmRule.fields.add({"data", "k"});
-  r.options.ignoreRules.push_back(cmRule);
+  r.options.driftRules = gitfed::render::builtinDriftRules();
+  r.options.driftRules.push_back(ruleOf(R"({"paths":["/data/k"],"target":{"kind":"ConfigMap"}})"));
+  r.options.driftRules.push_back(
+      ruleOf(R"({"paths":["/data/w"],"mode":"warn","target":{"kind":"ConfigMap","name":"w-.*","namespace":"shop"}})"));
+  r.options.driftRules.push_back(
+      ruleOf(R"({"paths":["/metadata/labels/l"],"target":{"group":"apps","labelSelector":"team=a"}})"));
   r.fake.put(nlohmann::json::parse(R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler",
       "metadata":{"name":"h","namespace":"shop"},
       "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"scaled"}}})"));
-  auto deploy = [](const std::string& name) {
+  auto deploy = [](const std::string& name, const std::string& labels) {
     return "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name +
-           ", namespace: shop}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: x}}\n"
+           ", namespace: shop, labels: {" + labels + "}}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: x}}\n"
            "  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: c, image: i}]}}\n";
   };
-  auto& s = r.start(cm("a", "shop") + deploy("scaled") + deploy("fixed"));
+  auto& s = r.start(cm("a", "shop") + cm("w-1", "shop") + cm("w-2", "other") + deploy("scaled", "team: a") +
+                    deploy("fixed", "team: b"));
   stage::plan(s);
-  stage::applyIgnoreRules(s);
+  stage::applyDriftRules(s);
   CHECK(r.item("ConfigMap", "a").ignore.covers({"data", "k"}));
+  CHECK_FALSE(r.item("ConfigMap", "a").ignore.covers({"data", "w"}));
+  // A warn field is also sent with its live value (ignore) and compared on its own (warn).
+  CHECK(r.item("ConfigMap", "w-1").warn.covers({"data", "w"}));
+  CHECK(r.item("ConfigMap", "w-1").ignore.covers({"data", "w"}));
+  CHECK_FALSE(r.item("ConfigMap", "w-2").warn.covers({"data", "w"}));  // namespace does not match
   CHECK(r.item("Deployment", "scaled").ignore.covers({"spec", "replicas"}));
   CHECK_FALSE(r.item("Deployment", "fixed").ignore.covers({"spec", "replicas"}));
   CHECK_FALSE(r.item("Deployment", "fixed").ignore.covers({"data", "k"}));
+  CHECK(r.item("Deployment", "scaled").ignore.covers({"metadata", "labels", "l"}));  // labelSelector team=a
+  CHECK_FALSE(r.item("Deployment", "fixed").ignore.covers({"metadata", "labels", "l"}));
+}
+
+TEST_CASE("plan: the revision's DriftRules and the annotations add to the engine's; ignore wins over warn",
+          "[sync][stage][plan]") {
+  StageRound r;
+  auto& s = r.start(
+      "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\n  annotations:\n"
+      "    gitfed.io/warn-fields: /data/a,/data/b\n    gitfed.io/ignore-fields: /data/b\ndata: {a: x, b: y}\n");
+  r.rendered.driftRules.push_back(ruleOf(R"({"paths":["/data/c"],"mode":"warn"})"));
+  stage::plan(s);
+  stage::applyDriftRules(s);
+  const auto& it = r.item("ConfigMap", "c");
+  CHECK(it.warn.covers({"data", "a"}));
+  CHECK_FALSE(it.warn.covers({"data", "b"}));  // ignored as well: ignored
+  CHECK(it.warn.covers({"data", "c"}));
+  CHECK(it.ignore.covers({"data", "a"}));
+  CHECK(it.ignore.covers({"data", "b"}));
 }

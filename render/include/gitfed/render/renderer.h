@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gitfed/render/diagnostic.h"
+#include "gitfed/render/drift_rules.h"
 #include "gitfed/render/document_reader.h"
 #include "gitfed/render/json_patch.h"
 #include "gitfed/render/schedule.h"
@@ -111,6 +112,14 @@ struct SourceDocument {
   int schedule = -1;  // index into Repository::schedules when an RSP schedules its replicas
 };
 
+// A DriftRules document (section 7.2), checked, with its placement.
+struct DriftRulesDocument {
+  std::string identity;  // "DriftRules controllers"
+  SourceRef source;
+  Placement placement;
+  std::vector<DriftRule> rules;
+};
+
 // A ReplicaSchedulingPreference (section 8), checked, and linked to its target.
 struct ReplicaSchedule {
   std::string ns;
@@ -143,6 +152,7 @@ struct Repository {
   std::vector<ClusterEntry> clusters;      // the registry, in file order
   std::vector<TenantDocument> tenants;     // in file order
   std::vector<ReplicaSchedule> schedules;  // RSPs with a target, in file order
+  std::vector<DriftRulesDocument> driftRules;  // in file order
   std::map<std::string, TargetType> federatedTypes;  // from FederatedTypeConfigs, by federated kind
   std::vector<Diagnostic> errors;          // everything wrong with the repository as such
   std::size_t files = 0;                   // files read
@@ -201,6 +211,9 @@ struct RenderResult {
     std::string by, reason;
   };
   std::optional<Suspension> suspension;
+  // The DriftRules (section 7.2) placed on this cluster, in file order; the
+  // built-in rule is the engine's, not listed here.
+  std::vector<DriftRule> driftRules;
   bool ok() const { return errors.empty(); }
   // No error outside tenants' files: `objects` holds everything but failed tenants' own objects.
   bool platformOk() const;

@@ -39,19 +39,6 @@
 
 namespace gitfed::sync {
 
-// A cluster-wide rule: fields of a kind that another controller owns, never
-// compared and never changed on a live object (the live value is applied).
-struct IgnoreRule {
-  std::string group;  // "" for the core group
-  std::string kind;
-  FieldSet fields;
-  // Only for objects that a HorizontalPodAutoscaler's scaleTargetRef names.
-  bool onlyWhenHpaTargets = false;
-};
-
-// Deployment and StatefulSet /spec/replicas when an HPA targets them.
-std::vector<IgnoreRule> defaultIgnoreRules();
-
 enum class DriftMode { SelfHeal, ReportOnly };
 
 struct SyncOptions {
@@ -82,7 +69,10 @@ struct SyncOptions {
   // to become healthy before its dependents wait for the next round.
   std::chrono::milliseconds dependencyTimeout{60'000};
   std::chrono::milliseconds pollInterval{250};
-  std::vector<IgnoreRule> ignoreRules = defaultIgnoreRules();
+  // Drift rules of the engine's own (docs/render-spec.md section 7.2): by
+  // default the built-in HPA rule. The revision's DriftRules
+  // (RenderResult::driftRules) and the objects' annotations add to them.
+  std::vector<render::DriftRule> driftRules = render::builtinDriftRules();
   // Objects per LIST page (memory: one page is held at a time).
   unsigned listPageSize = 250;
   // A tenant's own object refused by RBAC (403 naming the user) in one of

@@ -31,6 +31,7 @@ inline constexpr std::string_view kPruneAnnotation = "gitfed.io/prune";         
 inline constexpr std::string_view kReconcileAnnotation = "gitfed.io/reconcile";      // "disabled": suspended
 inline constexpr std::string_view kForceAnnotation = "gitfed.io/force";              // "true": recreate on immutable change
 inline constexpr std::string_view kIgnoreFieldsAnnotation = "gitfed.io/ignore-fields";  // "/spec/replicas,/data/x"
+inline constexpr std::string_view kWarnFieldsAnnotation = "gitfed.io/warn-fields";      // compared and reported, never healed
 
 // The API server's identity of an object: API group (not version), kind,
 // namespace ("" when cluster-scoped) and name.
