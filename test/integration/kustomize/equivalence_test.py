@@ -125,6 +125,26 @@ def pretty(o):
     return json.dumps(o, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
 
 
+def differences(a, b, path=""):
+    """The paths where A and B differ, as `path: A-value != B-value`."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            p = "%s.%s" % (path, k) if path else k
+            if k not in b:
+                out.append("%s: only in kustomize's" % p)
+            elif k not in a:
+                out.append("%s: only in gitfed's" % p)
+            else:
+                out += differences(a[k], b[k], p)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, "%s[%d]" % (path, i))]
+    if a == b and type(a) is type(b):
+        return []
+    return ["%s: %s != %s" % (path or "(object)", json.dumps(a)[:80], json.dumps(b)[:80])]
+
+
 def compare_objects(want, got, order_mode):
     """Problems (strings) between kustomize's objects WANT and gitfed's GOT."""
     problems = []
@@ -150,15 +170,18 @@ def compare_objects(want, got, order_mode):
             if a != b:
                 diff = difflib.unified_diff(pretty(json.loads(a)), pretty(json.loads(b)),
                                             "kustomize", "gitfed", n=3, lineterm="")
-                problems.append("%s differs:\n%s" % (k, "\n".join("  " + l for l in list(diff)[:120])))
+                where = differences(json.loads(a), json.loads(b))
+                problems.append("%s differs (kustomize's != gitfed's):\n%s\n%s" % (
+                    k, "\n".join("  " + l for l in where[:12]), "\n".join("  " + l for l in list(diff)[:120])))
     if not problems:
         ids_w = [identity(o) for o in want]
         ids_g = [identity(o) for o in got]
         ids_apply = [identity(o) for o in sorted(want, key=apply_order_key)]
         ok = {"kustomize": ids_g == ids_w, "apply": ids_g == ids_apply}
         if not (ok["kustomize"] or ok["apply"]) if order_mode == "any" else not ok[order_mode]:
-            problems.append("order: gitfed's is neither %s:\n  gitfed:    %s\n  kustomize: %s\n  apply:     %s"
-                            % ("kustomize's nor the apply order" if order_mode == "any" else "the %s order" % order_mode,
+            problems.append("order: gitfed's is %s:\n  gitfed:    %s\n  kustomize: %s\n  apply:     %s"
+                            % ("neither kustomize's nor the apply order" if order_mode == "any"
+                               else "not the %s order" % order_mode,
                                ", ".join(ids_g), ", ".join(ids_w), ", ".join(ids_apply)))
     return problems
 
@@ -359,7 +382,7 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
             print("random trees: %(ok)d built by kustomize, %(error)d rejected by it" % stats)
 
-    for label, problem in sorted(failures):
+    for label, problem in sorted(failures, key=lambda f: f[0]):
         print("\n--- %s: %s" % (label, problem))
     print("\n%d case(s)/tree(s) in %.1f s: %d problem(s)%s" % (
         checked, time.monotonic() - start, len(failures), " (kustomize side only)" if opts.oracle_only else ""))
