@@ -207,7 +207,13 @@ def names_file(entry, expected, case_dir, build):
     cands = {os.path.normpath(f), os.path.normpath(os.path.join(build, f))}
     if os.path.isabs(f):
         cands.add(os.path.relpath(f, case_dir))
-    return os.path.normpath(expected) in cands
+    if os.path.normpath(expected) in cands:
+        return True
+    # Relative to the repository root (render-spec 12.7: the nearest .git
+    # ancestor, else /): a tail of the absolute path.
+    full = os.path.normpath(os.path.join(os.path.abspath(case_dir), expected))
+    return not os.path.isabs(f) and (full.endswith("/" + os.path.normpath(f)) and
+                                     os.path.normpath(f).endswith(os.path.normpath(expected)))
 
 
 def check_failure(case, build, spec, code, out, err, unsupported):
