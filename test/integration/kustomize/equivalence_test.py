@@ -339,6 +339,9 @@ def main():
         if not opts.gitfed:
             ap.error("GITFED is required unless --oracle-only")
         tools["gitfed"] = os.path.abspath(opts.gitfed)
+        if not os.access(tools["gitfed"], os.X_OK):
+            print("SKIP: %s is not built (cmake --build first)" % tools["gitfed"])
+            return SKIP
         if not gitfed_has_kustomize(tools["gitfed"]):
             print("SKIP: %s has no `kustomize` command yet (issue 17, part 2)" % tools["gitfed"])
             return SKIP
