@@ -27,7 +27,8 @@ expect.yaml (all keys optional): build (list of directories, default [.]),
 expect (ok | error | unsupported; default ok), objects (kustomize's object
 count, one per build: the corpus's own check of the oracle), error_file (a
 path relative to the case, or a list of them: any), error_line, error_text,
-kustomize (run | skip).
+kustomize (run | skip | builds: kustomize must build it, gitfed must still say
+`not supported`, for the fields gitfed leaves out on purpose).
 
 `--oracle-only` checks the kustomize side alone (expect.yaml against
 kustomize; the random trees are generated and built), for when gitfed has no
@@ -267,10 +268,13 @@ def check_case(name, case_dir, spec, tools, opts):
             rejected += 1
         if run_k and expect == "ok" and not k_ok:
             problems.append("kustomize rejects a case meant to build:\n  " + k_err.strip()[-1500:])
-        if run_k and expect in ("error", "unsupported") and k_ok:
+        k_builds = spec.get("kustomize") == "builds"  # a field kustomize has and gitfed not
+        if run_k and expect in ("error", "unsupported") and k_ok and not k_builds:
             problems.append("kustomize builds a case meant to fail (expect: %s)" % expect)
+        if k_builds and not k_ok:
+            problems.append("kustomize should build this (kustomize: builds):\n  " + k_err.strip()[-1500:])
         want = None
-        if k_ok:
+        if k_ok and not k_builds:
             try:
                 want = parse_stream(k_out)
             except ValueError as e:
